@@ -1,0 +1,1 @@
+"""Gin configuration files shipped with p5jax (models/, runs/, datasets/)."""

@@ -1,0 +1,1 @@
+"""p5jax.metrics."""
