@@ -1,0 +1,128 @@
+"""`cid`: collaborative IDs from hierarchical spectral clustering of the co-occurrence graph.
+
+The graph comes from training sequences only (`cooccurrence.py`). A node with more than `k`
+items is split into `n` clusters; recursion stops at clusters of at most `k` items. An ID is one
+token per level naming the cluster taken there (`<c0>`..`<c{n-1}>`, shared by all levels), then a
+leaf number within the final cluster: `<c12><c3> 7` (digits style, so `<c12><c3> 1 7` for 17).
+
+Splitting a node: nodes with no edges inside it ("isolated": cold items, or items whose
+co-occurrences all fall outside the node) form one extra cluster; the others get a
+spectral embedding (top-`n` eigenvectors of the normalised adjacency D^-1/2 A D^-1/2 via
+`scipy.sparse.linalg.eigsh`, rows normalised) clustered with scikit-learn `KMeans`. When that
+yields a single cluster, or a node has no edges at all, it is split at random into `n` balanced
+parts, so the recursion always terminates. Everything is sparse; cost grows with the graph's
+edges, not items^2. Clusters at each node are numbered by decreasing size, so a node has at
+most n+1 children and the scheme adds at most n+1 tokens.
+"""
+
+from __future__ import annotations
+
+import collections
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from sklearn.cluster import KMeans
+
+from p5jax.indexing.cooccurrence import cooccurrence_graph
+from p5jax.indexing.inputs import IndexInputs
+from p5jax.indexing.item_index import ItemIndex
+from p5jax.indexing.numbering import format_number
+
+_DENSE_EIGEN_MAX = 1500  # below this many nodes a dense eigendecomposition is cheaper
+
+
+def cluster_token(j: int) -> str:
+  return f"<c{j}>"
+
+
+def _balanced_random_split(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
+  labels = np.empty(m, np.int64)
+  labels[rng.permutation(m)] = (np.arange(m) * n) // m
+  return labels
+
+
+def _spectral_embedding(adj: sp.csr_matrix, dim: int, rng: np.random.Generator) -> np.ndarray:
+  """Rows of the top-`dim` eigenvectors of D^-1/2 A D^-1/2 (all degrees > 0), unit-normalised."""
+  m = adj.shape[0]
+  dinv = 1.0 / np.sqrt(np.asarray(adj.sum(axis=1)).ravel())
+  norm_adj = (sp.diags(dinv) @ adj @ sp.diags(dinv)).astype(np.float64)
+  dim = min(dim, m - 1)
+  if m <= _DENSE_EIGEN_MAX:
+    _, vecs = np.linalg.eigh(norm_adj.toarray())
+    vecs = vecs[:, -dim:]
+  else:
+    try:
+      _, vecs = spla.eigsh(norm_adj, k=dim, which="LA", tol=1e-4, maxiter=max(2000, m // 10),
+                           v0=rng.uniform(-1, 1, m))
+    except spla.ArpackNoConvergence as e:
+      if e.eigenvectors.shape[1] < 2:
+        raise
+      vecs = e.eigenvectors
+  emb = vecs * dinv[:, None]
+  emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+  return emb
+
+
+def split_node(adj: sp.csr_matrix, n: int, rng: np.random.Generator) -> np.ndarray:
+  """Cluster labels in [0, n] for the nodes of one subgraph (label n = isolated nodes)."""
+  m = adj.shape[0]
+  degree = np.asarray(adj.sum(axis=1)).ravel()
+  linked = np.flatnonzero(degree > 0)
+  if len(linked) <= n:
+    return _balanced_random_split(m, n, rng)
+  labels = np.full(m, n, np.int64)
+  sub = adj[linked][:, linked].tocsr()
+  emb = _spectral_embedding(sub, n, rng)
+  with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # KMeans warns when fewer distinct points than clusters
+    km = KMeans(n_clusters=n, n_init=2, max_iter=100,
+                random_state=int(rng.integers(2**31 - 1))).fit(emb)
+  labels[linked] = km.labels_
+  if len(np.unique(labels)) == 1:
+    return _balanced_random_split(m, n, rng)
+  return labels
+
+
+def _by_size(labels: np.ndarray) -> list[np.ndarray]:
+  """Member positions of each non-empty label, largest first (ties by label)."""
+  order = np.argsort(labels, kind="stable")
+  uniq, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
+  groups = [order[s:s + c] for s, c in zip(starts, counts)]
+  rank = sorted(range(len(uniq)), key=lambda g: (-counts[g], uniq[g]))
+  return [groups[g] for g in rank]
+
+
+def hierarchical_clusters(graph: sp.csr_matrix, k: int, n: int,
+                          seed: int) -> tuple[list[tuple[int, ...]], np.ndarray]:
+  """For each node of `graph`: its cluster path and its leaf number inside the final cluster."""
+  if k < 1 or n < 2:
+    raise ValueError(f"cid needs k >= 1 and n >= 2, got k={k}, n={n}")
+  rng = np.random.default_rng(seed)
+  paths: list[tuple[int, ...]] = [()] * graph.shape[0]
+  leaf = np.zeros(graph.shape[0], np.int64)
+  queue = collections.deque([(np.arange(graph.shape[0]), ())])
+  while queue:
+    members, path = queue.popleft()
+    if len(members) <= k:
+      leaf[members[rng.permutation(len(members))]] = np.arange(len(members))
+      for i in members:
+        paths[i] = path
+      continue
+    labels = split_node(graph[members][:, members].tocsr(), n, rng)
+    for child, positions in enumerate(_by_size(labels)):
+      queue.append((members[positions], path + (child,)))
+  return paths, leaf
+
+
+def build_cid(inputs: IndexInputs, *, seed: int = 0, k: int = 500, n: int = 20,
+              number_style: str = "digits") -> ItemIndex:
+  items = sorted(inputs.all_items)
+  graph = cooccurrence_graph(inputs.train_sequences, items)
+  paths, leaf = hierarchical_clusters(graph, k, n, seed)
+  prefixes = {i: "".join(cluster_token(j) for j in p) for i, p in zip(items, paths)}
+  leaves = {i: format_number(int(x), number_style) for i, x in zip(items, leaf)}
+  depth_tokens = sorted({j for p in paths for j in p})
+  return ItemIndex("cid", prefixes, leaves, [cluster_token(j) for j in depth_tokens],
+                   params={"k": k, "n": n, "number_style": number_style}, seed=seed)

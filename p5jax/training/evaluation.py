@@ -1,0 +1,137 @@
+"""Inference evaluation with `seqio.Evaluator` and the `evaluate(...)` entry point.
+
+One `seqio.Evaluator` per task, so each task can get its own decoding parameters (ranking tasks
+need `num_decodes=k` and an item constraint; yes/no tasks a closed answer set) through the
+`task_decoding_params(task) -> dict` hook. Metrics land in TensorBoard, in
+`<output_dir>/results.json` as `{task: {metric: value}}`, and in a printed table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Callable, Mapping
+
+import jax
+import numpy as np
+import seqio
+
+from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
+from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
+from p5jax.training.infer_fns import ModelFns
+from p5jax.training.partitioning import Partitioner
+from p5jax.training.trainer import abstract_params
+
+TaskDecodingParams = Callable[[seqio.Task], Mapping[str, Any] | None]
+Results = dict[str, dict[str, float]]
+
+
+def _scalar(v: Any) -> float | None:
+    v = getattr(v, "value", v)  # seqio.metrics.Scalar
+    try:
+        return float(np.asarray(v))
+    except (TypeError, ValueError):
+        return None
+
+
+class InferenceEvaluator:
+    """Runs every task of `cfg.mixture_or_task_name` that has metrics; returns scalars."""
+
+    def __init__(self, cfg: DatasetConfig, model: Any, partitioner: Partitioner,
+                 log_dir: str | None = None,
+                 task_decoding_params: TaskDecodingParams | None = None,
+                 num_examples: int | None = None):
+        tasks = seqio.get_subtasks(resolve_task(cfg))
+        self._cfg, self._model, self._partitioner = cfg, model, partitioner
+        self._decoding = task_decoding_params or (lambda task: None)
+        loggers = (seqio.TensorBoardLogger, seqio.JSONLogger) if log_dir else ()
+        self.evaluators: dict[str, seqio.Evaluator] = {}
+        for task in tasks:
+            if not task.metric_objs or cfg.split not in task.splits:
+                continue
+            self.evaluators[task.name] = seqio.Evaluator(
+                task.name, feature_converter(model, pack=False), eval_split=cfg.split,
+                sequence_length=cfg.task_feature_lengths, num_examples=num_examples,
+                logger_cls=loggers, log_dir=log_dir, async_compute_metrics=False)
+        if not self.evaluators:
+            raise ValueError(f"{cfg.mixture_or_task_name!r} has no task with metrics and a "
+                             f"{cfg.split!r} split to evaluate")
+        self._fns: dict[str, ModelFns] = {}
+
+    def _model_fns(self, task_name: str, param_shardings: Any) -> ModelFns:
+        if task_name not in self._fns:
+            params = self._decoding(seqio.get_mixture_or_task(task_name))
+            self._fns[task_name] = ModelFns(self._model, self._partitioner, param_shardings,
+                                            self._cfg.batch_size, params)
+        return self._fns[task_name]
+
+    def evaluate(self, params: Any, step: int) -> Results:
+        shardings = jax.tree.map(lambda x: x.sharding, params)
+        results: Results = {}
+        for name, evaluator in self.evaluators.items():
+            fns = self._model_fns(name, shardings)
+            future, _ = evaluator.evaluate(
+                compute_metrics=jax.process_index() == 0, step=step,
+                predict_fn=lambda ds: fns.predict(params, ds),
+                score_fn=lambda ds: fns.score(params, ds),
+                predict_with_aux_fn=lambda ds: fns.predict_with_aux(params, ds))
+            metrics = future.result() or {}
+            results[name] = {k: s for k, v in metrics.get(name, {}).items()
+                             if (s := _scalar(v)) is not None}
+        return results
+
+
+def format_table(results: Results) -> str:
+    """Tasks as rows, metrics as columns (blank where a task lacks a metric)."""
+    metrics = sorted({m for r in results.values() for m in r})
+    width = max([len(t) for t in results] + [4])
+    head = f"{'task':<{width}}  " + "  ".join(f"{m:>12s}" for m in metrics)
+    rows = [f"{t:<{width}}  " + "  ".join(
+        f"{r[m]:12.4f}" if m in r else " " * 12 for m in metrics) for t, r in results.items()]
+    return "\n".join([head, "-" * len(head)] + rows)
+
+
+def write_results(results: Results, output_dir: str) -> str:
+    os.makedirs(output_dir, exist_ok=True)
+    path = os.path.join(output_dir, "results.json")
+    with open(path, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+    return path
+
+
+def evaluate(*, model: Any, dataset_cfg: DatasetConfig, model_dir: str,
+             restore_checkpoint_cfg: RestoreCheckpointConfig | None = None,
+             partitioner: Partitioner | None = None, output_dir: str | None = None,
+             task_decoding_params: TaskDecodingParams | None = None,
+             num_examples: int | None = None) -> Results:
+    """Evaluate a checkpoint on every task of an eval mixture.
+
+    The checkpoint is `restore_checkpoint_cfg.path` (default: the latest in `model_dir`).
+    Writes `<output_dir or model_dir/eval>/results.json` and TensorBoard summaries, prints a
+    table, and returns `{task: {metric: value}}`.
+    """
+    partitioner = partitioner or Partitioner()
+    resolve_task(dataset_cfg)
+    output_dir = output_dir or os.path.join(model_dir, "eval")
+    restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
+    if restore_cfg.path is None:
+        restore_cfg = RestoreCheckpointConfig(path=model_dir)
+    evaluator = InferenceEvaluator(dataset_cfg, model, partitioner, log_dir=output_dir,
+                                   task_decoding_params=task_decoding_params,
+                                   num_examples=num_examples)
+    shapes = next(iter(evaluator.evaluators.values())).model_feature_shapes
+    input_shapes = {k: (dataset_cfg.batch_size,) + tuple(v[1:] if len(v) > 1 else v)
+                    for k, v in shapes.items()}
+    params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
+    results = evaluator.evaluate(params, step=_step_of(restore_cfg.path))
+    if jax.process_index() == 0:
+        path = write_results(results, output_dir)
+        print(format_table(results))
+        logging.info("wrote %s", path)
+    return results
+
+
+def _step_of(path: str) -> int:
+    tail = os.path.basename(os.path.normpath(path))
+    return int(tail.split("_")[-1]) if tail.split("_")[-1].isdigit() else 0

@@ -1,0 +1,181 @@
+"""The SentencePiece vocabulary of a prepared dataset and ID scheme, as a `seqio.Vocabulary`.
+
+`build_vocabulary(prepared_dir, scheme)` trains a unigram SentencePiece model on the dataset's
+text: P5 prompt templates, item titles/brands/categories, user names, review summaries, texts
+and explanations, and the scheme's ID strings. The scheme's new tokens (`<c12>`, `<item_523>`,
+...) are user-defined pieces, so each is exactly one id. Ids: pad=0, eos=1, unk=2, no bos; seqio
+appends `extra_ids` `<extra_id_*>` pieces at the end. Digits are split (`split_digits`), so
+numbers are always one piece per digit; byte fallback covers any unseen character. Or, with
+`base_model=` (e.g. T5's `spiece.model`), that model is used with the index tokens appended as
+user-defined pieces (their ids follow the base pieces, before the extra ids).
+
+Newlines: SentencePiece's default `nmt_nfkc` normaliser (ours and T5's) turns `\n` into a space,
+so P5's `"... : \n {} \n ..."` prompts encode exactly like `"... : {} ..."` and decode without
+the newline. This is what P5 trained on with T5's tokenizer; we keep it so both vocabularies
+behave the same, and `normalize_text` applies the same rule to text compared after decoding.
+
+The model is cached at `<prepared_dir>/vocab/<scheme>.model` (written atomically) next to a
+`<scheme>.json` of the settings it was built with; a cached model is reused only when those
+settings match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import seqio
+import sentencepiece as spm
+from sentencepiece import sentencepiece_model_pb2
+
+from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes, load_index
+
+DEFAULT_VOCAB_SIZE = 4000  # learned pieces besides specials, bytes and index tokens
+DEFAULT_EXTRA_IDS = 100
+PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
+_SLOT = re.compile(r"\{[^{}]*\}")
+_TEMPLATE_REPEAT = 20  # weight of the prompt wording relative to one review
+
+
+def normalize_text(text: str) -> str:
+  """What survives an encode/decode round trip of plain text: newlines and runs of whitespace
+  become one space, and the ends are stripped."""
+  return " ".join(text.split())
+
+
+def _field(record: Any, name: str) -> Any:
+  return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
+
+
+def template_sentences() -> list[str]:
+  """The P5 prompt wording with slots removed (empty if `p5jax.prompts` is unavailable)."""
+  try:
+    from p5jax.prompts import all_template_strings
+  except ImportError as e:
+    logging.warning("p5jax.prompts not importable (%s); vocabulary trained without templates", e)
+    return []
+  return [normalize_text(_SLOT.sub(" ", s)) for s in all_template_strings()]
+
+
+def corpus_sentences(dataset: Any, index: ItemIndex) -> Iterator[str]:
+  """The training text of the vocabulary, one sentence per string."""
+  for _ in range(_TEMPLATE_REPEAT):
+    yield from template_sentences()
+  for record in dataset.items.values():
+    for name in ("title", "brand"):
+      if _field(record, name):
+        yield str(_field(record, name))
+    yield from (str(c) for c in _field(record, "categories") or ())
+  for record in dataset.users.values():
+    if _field(record, "name"):
+      yield str(_field(record, "name"))
+  for record in dataset.reviews:
+    for name in ("summary", "text", "explanation", "feature"):
+      if _field(record, name):
+        yield str(_field(record, name))
+  yield from index.all_id_strings()
+  yield from (f"user_{u}" for u in dataset.users)
+
+
+def train_sentencepiece(sentences: Iterable[str], new_tokens: Sequence[str], *,
+                        vocab_size: int = DEFAULT_VOCAB_SIZE) -> bytes:
+  """A serialized unigram SentencePiece model with `new_tokens` as user-defined pieces.
+  `vocab_size` counts learned pieces; pad/eos/unk, the 256 byte pieces and the user-defined
+  ones are added on top (`hard_vocab_limit=False`: a small corpus yields fewer pieces)."""
+  text = (normalize_text(s) for s in sentences)
+  out = io.BytesIO()
+  spm.SentencePieceTrainer.train(
+      sentence_iterator=(s for s in text if s), model_writer=out, model_type="unigram",
+      vocab_size=vocab_size + len(new_tokens) + 256 + 3, pad_id=PAD_ID, eos_id=EOS_ID, unk_id=UNK_ID,
+      bos_id=-1, character_coverage=1.0, byte_fallback=True, hard_vocab_limit=False,
+      split_digits=True, user_defined_symbols=list(new_tokens), num_threads=2,
+      input_sentence_size=2_000_000, shuffle_input_sentence=True, max_sentence_length=16384,
+      minloglevel=2)
+  return out.getvalue()
+
+
+def append_user_pieces(model: bytes, new_tokens: Sequence[str]) -> bytes:
+  """`model` with each token not already in it appended as a USER_DEFINED piece."""
+  proto = sentencepiece_model_pb2.ModelProto.FromString(model)
+  present = {p.piece for p in proto.pieces}
+  for token in new_tokens:
+    if token not in present:
+      proto.pieces.add(piece=token, score=0.0,
+                       type=sentencepiece_model_pb2.ModelProto.SentencePiece.USER_DEFINED)
+      present.add(token)
+  return proto.SerializeToString()
+
+
+def _scheme_index(prepared_dir: str, scheme: str, dataset: Any) -> ItemIndex:
+  path = os.path.join(prepared_dir, "indexes", f"{scheme}.json")
+  if os.path.exists(path):
+    return load_index(path)
+  from p5jax.indexing import build_index
+  logging.info("%s not found; building the %s index in memory", path, scheme)
+  return build_index(scheme, dataset, seed=int(dataset.manifest.get("seed", 0)))
+
+
+def _load_dataset(prepared_dir: str) -> Any:
+  from p5jax.data import PreparedDataset
+  return PreparedDataset.load(prepared_dir)
+
+
+def build_vocabulary(prepared_dir: str, scheme: str, *, vocab_size: int = DEFAULT_VOCAB_SIZE,
+                     extra_ids: int = DEFAULT_EXTRA_IDS,
+                     base_model: str | None = None) -> seqio.SentencePieceVocabulary:
+  """The vocabulary for `scheme` on this prepared dataset, trained (or extended from
+  `base_model`) once and cached in `<prepared_dir>/vocab/<scheme>.model`."""
+  dataset = _load_dataset(prepared_dir)
+  index = _scheme_index(prepared_dir, scheme, dataset)
+  base_digest = None
+  if base_model is not None:
+    with open(base_model, "rb") as f:
+      base_bytes = f.read()
+    base_digest = hashlib.sha256(base_bytes).hexdigest()
+  settings = {
+      "scheme": scheme,
+      "vocab_size": None if base_model else vocab_size,
+      "base_model_sha256": base_digest,
+      "index_sha256": hashlib.sha256(
+          json.dumps(index.to_json(), sort_keys=True).encode("utf-8")).hexdigest(),
+  }
+  model_path = os.path.join(prepared_dir, "vocab", f"{scheme}.model")
+  settings_path = os.path.join(prepared_dir, "vocab", f"{scheme}.json")
+  if os.path.exists(model_path) and os.path.exists(settings_path):
+    with open(settings_path, encoding="utf-8") as f:
+      if json.load(f) == settings:
+        return load_vocabulary(model_path, extra_ids=extra_ids)
+  if base_model is not None:
+    model = append_user_pieces(base_bytes, index.new_tokens())
+  else:
+    model = train_sentencepiece(corpus_sentences(dataset, index), index.new_tokens(),
+                                vocab_size=vocab_size)
+  atomic_write_bytes(model_path, model)
+  atomic_write_bytes(settings_path, json.dumps(settings, indent=1).encode("utf-8"))
+  return load_vocabulary(model_path, extra_ids=extra_ids)
+
+
+def load_vocabulary(path: str, extra_ids: int = DEFAULT_EXTRA_IDS
+                    ) -> seqio.SentencePieceVocabulary:
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"no SentencePiece model at {path}")
+  return seqio.SentencePieceVocabulary(path, extra_ids=extra_ids)
+
+
+def word_start_table(vocabulary: seqio.SentencePieceVocabulary) -> np.ndarray:
+  """bool [vocab_size]: True where the piece starts a word (begins with '▁'); False for pad,
+  eos, unk, byte pieces and continuation pieces. Extra ids (`▁<extra_id_*>`) count as words."""
+  sp = vocabulary.tokenizer
+  size = vocabulary.vocab_size
+  table = np.zeros(size, bool)
+  for i in range(min(size, sp.get_piece_size())):
+    table[i] = (sp.id_to_piece(i).startswith("▁") and not
+                (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i)))
+  return table

@@ -1,0 +1,90 @@
+"""Everything an example builder needs about one registered dataset, in one immutable object."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable, Optional, Protocol, Sequence
+
+import numpy as np
+
+PROTOCOLS = ('original', 'corrected')
+
+
+class ItemIds(Protocol):
+  """The part of ``p5jax.indexing.ItemIndex`` the prompts use."""
+
+  def item_to_tokens(self, item: int) -> str:
+    ...
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DatasetContext:
+  """A prepared dataset seen through one ID scheme and one protocol.
+
+  ``dataset`` follows ``p5jax.data.PreparedDataset`` (contract §3); ``index`` gives item id text;
+  ``count_tokens`` (text -> number of pieces, EOS excluded) lets the corrected protocol cut long
+  histories from the old end; None disables that cut.
+  """
+
+  dataset: Any
+  index: ItemIds
+  variant: str  # template variant: 'amazon' | 'yelp'
+  protocol: str  # 'original' | 'corrected'
+  seed: int = 0
+  input_length: int = 512
+  count_tokens: Optional[Callable[[str], int]] = None
+
+  def __post_init__(self):
+    if self.protocol not in PROTOCOLS:
+      raise ValueError(f'protocol must be one of {PROTOCOLS}, got {self.protocol!r}')
+
+  @property
+  def corrected(self) -> bool:
+    return self.protocol == 'corrected'
+
+  @functools.cached_property
+  def all_items(self) -> np.ndarray:
+    """Items that occur in some sequence: P5's pool for negative sampling."""
+    return np.unique(np.concatenate([np.asarray(s, np.int64)
+                                     for s in self.dataset.sequences.values()]))
+
+  @functools.cached_property
+  def users(self) -> tuple[int, ...]:
+    return tuple(sorted(self.dataset.sequences))
+
+  @functools.cached_property
+  def held_out_pairs(self) -> frozenset[tuple[int, int]]:
+    """(user, item) of every validation and test interaction of the sequential split."""
+    return frozenset((u, i) for u, s in self.dataset.sequences.items() for i in s[-2:])
+
+  @functools.cache
+  def user_items(self, user: int) -> frozenset[int]:
+    return frozenset(self.dataset.sequences.get(user, ()))
+
+  def user_id(self, user: int) -> str:
+    return str(user)
+
+  def user_desc(self, user: int) -> str:
+    record = self.dataset.users.get(user) or {}
+    return record.get('name') or record.get('raw_id') or str(user)
+
+  def item_id(self, item: int) -> str:
+    return self.index.item_to_tokens(item)
+
+  def item_field(self, item: int, field: str, fallback: str) -> str:
+    value = (self.dataset.items.get(item) or {}).get(field)
+    return fallback if value is None or value == '' else str(value)
+
+  def item_title(self, item: int) -> str:
+    return self.item_field(item, 'title', 'unknown name' if self.variant == 'yelp' else
+                           'unknown title')
+
+  def join_items(self, items: Sequence[int], separator: str) -> str:
+    return separator.join(self.item_id(i) for i in items)
+
+  def fits(self, text: str) -> bool:
+    """Whether ``text`` plus EOS fits the input length (always True without a token counter)."""
+    if self.count_tokens is None or 2 * len(text.encode('utf-8')) + 1 < self.input_length:
+      return True
+    return self.count_tokens(text) + 1 <= self.input_length

@@ -1,0 +1,84 @@
+"""Family 5 (direct) examples: yes/no and choose-from-candidates prompts per user (spec §2.4)."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from p5jax.prompts import Template
+from tasks import sampling
+from tasks.context import DatasetContext
+from tasks.example import make_example
+from tasks.randomness import example_rng
+
+TRAIN_PER_USER = 15  # P5 train_sample_numbers['traditional'] = (10, 5)
+NUM_NEGATIVES = 99
+
+
+def positive_item(rng: np.random.Generator, items: Sequence[int], split: str) -> int | None:
+  """Train: uniform over the training items; validation: item n-1; test: item n."""
+  if split == 'train':
+    return int(items[int(rng.integers(len(items) - 2))]) if len(items) > 2 else None
+  return int(items[-2 if split == 'validation' else -1])
+
+
+def _negatives(ctx: DatasetContext, rng: np.random.Generator, user: int, split: str) -> list[int]:
+  """P5 redraws 99 negatives in every split; the corrected protocol uses the fixed eval ones."""
+  if ctx.corrected and split != 'train':
+    return list(ctx.dataset.negatives[user]['test' if split == 'test' else 'val'])
+  return sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), NUM_NEGATIVES)
+
+
+def build(ctx: DatasetContext, template: Template, user: int, positive: int,
+          rng: np.random.Generator, split: str) -> dict:
+  """One direct example of ``template`` for the user's positive item."""
+  values = {'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user)}
+  candidates: list[int] = []
+  if 'candidates' in template.slots:  # 5-5 .. 5-8
+    candidates = sampling.shuffled_candidates(rng, positive, _negatives(ctx, rng, user, split))
+    values.update(candidates=ctx.join_items(candidates, sampling.CANDIDATE_SEPARATOR),
+                  groundtruth_item_ids=ctx.item_id(positive))
+  else:  # 5-1 .. 5-4: 1:1 positive vs. negative
+    is_positive = bool(rng.integers(2))
+    shown = positive if is_positive else sampling.sample_negatives(
+        rng, ctx.all_items, ctx.user_items(user), 1)[0]
+    values.update(item_id=ctx.item_id(shown), item_title=ctx.item_title(shown),
+                  yes_no='yes' if is_positive else 'no')
+  return make_example(template, values, user=user, item=positive, candidates=candidates)
+
+
+def scored_candidates(ctx: DatasetContext, template: Template, user: int, positive: int,
+                      rng: np.random.Generator, split: str) -> Iterator[dict]:
+  """Evaluation of a yes/no prompt (5-1..5-4): one example per candidate, ranked by P(yes).
+
+  As in P5's group5 notebooks, the positive and its 99 negatives are each put into the prompt;
+  every example carries the user's whole candidate list and its own item in ``item``.
+  """
+  candidates = sampling.shuffled_candidates(rng, positive, _negatives(ctx, rng, user, split))
+  for shown in candidates:
+    values = {'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user),
+              'item_id': ctx.item_id(shown), 'item_title': ctx.item_title(shown),
+              'yes_no': 'yes' if shown == positive else 'no'}
+    yield make_example(template, values, user=user, item=shown, candidates=candidates)
+
+
+def examples(ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int,
+             users: Sequence[int]) -> Iterator[dict]:
+  """Train: 15 examples per user, template uniform over ``templates``; eval: one per user
+  (one per candidate for a single yes/no evaluation template, see ``scored_candidates``)."""
+  per_user = TRAIN_PER_USER if split == 'train' else 1
+  score_each = split != 'train' and len(templates) == 1 and 'yes_no' in templates[0].slots
+  for user in users:
+    items = ctx.dataset.sequences[user]
+    if score_each:
+      rng = example_rng(ctx.seed, epoch, f'direct/{split}', user)
+      positive = positive_item(rng, items, split)
+      yield from scored_candidates(ctx, templates[0], user, positive, rng, split)
+      continue
+    for k in range(per_user):
+      rng = example_rng(ctx.seed, epoch, f'direct/{split}', user, k)
+      template = templates[int(rng.integers(len(templates)))]
+      positive = positive_item(rng, items, split)
+      if positive is not None:
+        yield build(ctx, template, user, positive, rng, split)

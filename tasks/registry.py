@@ -1,0 +1,212 @@
+"""Registers a prepared dataset's P5 tasks and mixtures with seqio (names in docs/CONTRACTS §6).
+
+``p5_<name>_<family>_<template>``: evaluation task of one template (splits validation, test),
+``p5_<name>_<family>_train``: training task, template uniform over the family's seen prompts
+(splits train, validation), mixtures ``p5_<name>_pretrain`` / ``_eval`` / ``_zeroshot``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import threading
+from typing import Callable, Mapping, Optional, Union
+
+import gin
+import seqio
+
+from p5jax import prompts
+from tasks import decoding, evaluation, families
+from tasks.context import DatasetContext
+from tasks.source import PromptExamplesSource
+from tasks.vocabulary import LazySentencePieceVocabulary
+
+PreparedDir = Union[str, os.PathLike, Callable[[], str]]
+
+# Relative size of a family in one P5 epoch (spec §2.5): examples per user or per train record.
+P5_EXAMPLES_PER_USER = {'sequential': 20, 'direct': 15}
+
+_LOCK = threading.Lock()
+_REGISTERED: dict[str, tuple] = {}
+_SPECS: dict[str, 'TaskInfo'] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskInfo:
+  """What the trainer's evaluation needs to know about a registered task."""
+
+  dataset: str
+  family: str
+  template: Optional[str]  # None for the training task
+  decoding: Optional[decoding.DecodingSpec]
+  context: Callable[[], DatasetContext]
+
+
+def task_info(task_name: str) -> TaskInfo:
+  """Decoding mode, family, template and (lazy) dataset context of a registered task."""
+  if task_name not in _SPECS:
+    raise KeyError(f'{task_name!r} is not a registered P5 task')
+  return _SPECS[task_name]
+
+
+def _resolve(prepared_dir: PreparedDir) -> str:
+  return os.fspath(prepared_dir() if callable(prepared_dir) else prepared_dir)
+
+
+def _read_manifest(prepared_dir: str) -> dict:
+  path = os.path.join(prepared_dir, 'manifest.json')
+  try:
+    with open(path, encoding='utf-8') as f:
+      return json.load(f)
+  except FileNotFoundError as e:
+    raise FileNotFoundError(f'{path}: not a prepared dataset (run p5jax-prepare)') from e
+
+
+def _load_index(prepared_dir: str, scheme: str, dataset):
+  from p5jax.indexing import build_index, load_index
+  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
+  if os.path.exists(path):
+    return load_index(path)
+  return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)))
+
+
+@functools.lru_cache(maxsize=None)
+def _vocabulary(prepared_dir: PreparedDir, scheme: str) -> seqio.SentencePieceVocabulary:
+  from p5jax.vocab import build_vocabulary
+  return build_vocabulary(_resolve(prepared_dir), scheme)
+
+
+def _model_file(prepared_dir: PreparedDir, scheme: str) -> str:
+  return _vocabulary(prepared_dir, scheme).sentencepiece_model_file
+
+
+@functools.lru_cache(maxsize=None)
+def _context(prepared_dir: PreparedDir, scheme: str, protocol: Optional[str], seed: int,
+             variant: Optional[str], input_length: int) -> DatasetContext:
+  from p5jax.data import PreparedDataset
+  path = _resolve(prepared_dir)
+  dataset = PreparedDataset.load(path)
+  vocab = _vocabulary(prepared_dir, scheme)
+  return DatasetContext(
+      dataset=dataset, index=_load_index(path, scheme, dataset),
+      variant=variant or _variant(dataset.manifest),
+      protocol=protocol or dataset.manifest.get('protocol', 'original'), seed=seed,
+      input_length=input_length, count_tokens=lambda text: len(vocab.encode(text)))
+
+
+def _variant(manifest: Mapping) -> str:
+  return 'yelp' if str(manifest.get('dataset', '')).lower().startswith('yelp') else 'amazon'
+
+
+def _p5_rate(family: str, context: Callable[[], DatasetContext]) -> Callable[[seqio.Task], float]:
+  """P5's share of ``family`` in one epoch, computed when the mixture is first used."""
+
+  def rate(task: seqio.Task) -> float:
+    del task
+    ctx = context()
+    if family in P5_EXAMPLES_PER_USER:
+      return float(P5_EXAMPLES_PER_USER[family] * len(ctx.users))
+    seen = prompts.family_templates(ctx.variant, family, seen=True)
+    from tasks import reviews
+    return float(len(reviews.records(ctx, family, 'train', seen)))
+
+  return rate
+
+
+def _output_features(vocab: seqio.Vocabulary) -> dict[str, seqio.Feature]:
+  return {name: seqio.Feature(vocabulary=vocab, add_eos=True, required=True)
+          for name in ('inputs', 'targets')}
+
+
+_PREPROCESSORS = (seqio.preprocessors.tokenize, seqio.preprocessors.append_eos_after_trim)
+
+
+def _remove(name: str) -> None:
+  prefix = f'p5_{name}_'
+  for registry in (seqio.MixtureRegistry, seqio.TaskRegistry):
+    for key in [k for k in registry.names() if k.startswith(prefix)]:
+      registry.remove(key)
+  for key in [k for k in _SPECS if k.startswith(prefix)]:
+    del _SPECS[key]
+
+
+@gin.configurable
+def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid',
+                     protocol: Optional[str] = None, *, seed: int = 0,
+                     variant: Optional[str] = None, families_present: Optional[tuple] = None,
+                     rates: Optional[Mapping[str, float]] = None, input_length: int = 512,
+                     train_epochs: Optional[int] = None) -> tuple[str, ...]:
+  """Registers every P5 task and mixture of a prepared dataset; returns the registered names.
+
+  Args:
+    name: dataset name used in task names (``p5_<name>_...``).
+    prepared_dir: a prepared directory, or a picklable zero-argument callable returning one
+      (built lazily, e.g. the demo).
+    id_scheme: item ID scheme (``p5jax.indexing.SCHEMES``) for item ids and the vocabulary.
+    protocol: 'original' | 'corrected'; None uses the manifest's.
+    seed: base seed of every per-example random draw.
+    variant: template variant 'amazon' | 'yelp'; None infers it from the manifest.
+    families_present: families to register; None reads them from the manifest (which must exist).
+    rates: pretrain mixture rate per family, overriding P5's example-count proportions.
+    input_length: input pieces (with EOS) the corrected protocol fits histories into.
+    train_epochs: epochs a training split yields (None: forever).
+  Idempotent: the same arguments again do nothing; different ones replace the registration.
+  """
+  key = (prepared_dir, id_scheme, protocol, seed, variant, families_present,
+         tuple(sorted((rates or {}).items())), input_length, train_epochs)
+  with _LOCK:
+    if _REGISTERED.get(name) == key:
+      return tuple(k for k in _SPECS if k.startswith(f'p5_{name}_'))
+    _remove(name)
+    if families_present is None or variant is None:
+      manifest = _read_manifest(_resolve(prepared_dir))
+      variant = variant or _variant(manifest)
+      families_present = families_present or families.available_families(manifest, variant)
+    context = functools.partial(_context, prepared_dir, id_scheme, protocol, seed, variant,
+                                input_length)
+    vocab = LazySentencePieceVocabulary(functools.partial(_model_file, prepared_dir, id_scheme))
+    features = _output_features(vocab)
+    names = _register_tasks(name, variant, families_present, context, features, train_epochs)
+    _register_mixtures(name, variant, families_present, context, rates or {})
+    _REGISTERED[name] = key
+    return names
+
+
+def _register_tasks(name, variant, families_present, context, features, train_epochs):
+  names = []
+  for family in families_present:
+    seen = prompts.family_templates(variant, family, seen=True)
+    if seen:
+      task = f'p5_{name}_{family}_train'
+      seqio.TaskRegistry.add(
+          task, source=PromptExamplesSource(context, family, seen, ('train', 'validation'),
+                                            train_epochs),
+          preprocessors=_PREPROCESSORS, output_features=features)
+      _SPECS[task] = TaskInfo(name, family, None, None, context)
+      names.append(task)
+    for template in prompts.family_templates(variant, family):
+      spec = decoding.decoding_for(template)
+      task = f'p5_{name}_{family}_{template.task_suffix}'
+      seqio.TaskRegistry.add(
+          task, source=PromptExamplesSource(context, family, (template,), ('validation', 'test')),
+          preprocessors=_PREPROCESSORS, output_features=features,
+          postprocess_fn=evaluation.postprocessor(spec), metric_fns=evaluation.metric_fns(spec))
+      _SPECS[task] = TaskInfo(name, family, template.id, spec, context)
+      names.append(task)
+  return tuple(names)
+
+
+def _register_mixtures(name, variant, families_present, context, rates):
+  train = [(f'p5_{name}_{f}_train', rates.get(f, _p5_rate(f, context)))
+           for f in families_present if prompts.family_templates(variant, f, seen=True)]
+  seqio.MixtureRegistry.add(f'p5_{name}_pretrain', train)
+  templates = prompts.templates(variant)
+  evaluated = [templates[t] for t in prompts.EVAL_TEMPLATES[variant]]
+  unseen = [t for t in templates.values() if not t.seen]
+  for suffix, chosen in (('eval', evaluated), ('zeroshot', unseen)):
+    tasks = [f'p5_{name}_{t.family}_{t.task_suffix}' for t in chosen
+             if t.family in families_present]
+    if tasks:
+      seqio.MixtureRegistry.add(f'p5_{name}_{suffix}', tasks, default_rate=1.0)

@@ -1,0 +1,99 @@
+"""Family 2 (sequential) examples: P5's cuts of each user's chronological sequence (spec §2.4)."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from p5jax.prompts import Template
+from tasks import sampling
+from tasks.context import DatasetContext
+from tasks.example import make_example
+from tasks.randomness import example_rng
+
+TRAIN_PER_USER = 20  # P5 train_sample_numbers['sequential'] = (5, 5, 10)
+YELP_HISTORY_LIMIT = 20
+
+
+def train_cut(rng: np.random.Generator, items: Sequence[int]) -> tuple[list[int], int] | None:
+  """P5's training cut: target one of the <= 3 items before validation, history starts at 1..3.
+
+  With P5's 1-based positions, ``end`` is uniform over {max(2, n-5) .. n-3} and the target is item
+  ``end + 1``; ``start`` is uniform over {1 .. min(3, end-1)}. Sequences shorter than P5's 5-core
+  minimum use ``end = n-3``; fewer than 4 items (2 training items) give no training example.
+  """
+  n = len(items)
+  if n < 4:
+    return None
+  end = int(rng.integers(max(2, n - 5), n - 2)) if n >= 5 else n - 3
+  start = int(rng.integers(1, max(2, min(4, end))))
+  return list(items[start - 1:end]), int(items[end])
+
+
+def eval_cut(items: Sequence[int], split: str) -> tuple[list[int], int]:
+  """Leave-one-out: validation predicts item n-1 from 1..n-2, test item n from 1..n-1."""
+  last = len(items) - (2 if split == 'validation' else 1)
+  return list(items[:last]), int(items[last])
+
+
+def _render_history(ctx: DatasetContext, template: Template, values: dict, history: list[int],
+                    separator: str) -> list[int]:
+  """Keeps the newest items that fit the input length (corrected protocol); sets the slots."""
+  if ctx.variant == 'yelp':
+    history = history[-YELP_HISTORY_LIMIT:]
+
+  def fill(start: int) -> str:
+    text = ctx.join_items(history[start:], separator)
+    values['purchase_history'] = values['visit_history'] = text
+    return template.render(values)[0]
+
+  if ctx.corrected and not ctx.fits(fill(0)):
+    lo, hi = 1, len(history) - 1  # smallest start whose prompt fits; keep at least one item
+    while lo < hi:
+      mid = (lo + hi) // 2
+      lo, hi = (lo, mid) if ctx.fits(fill(mid)) else (mid + 1, hi)
+    fill(lo)
+  return history
+
+
+def build(ctx: DatasetContext, template: Template, user: int, history: list[int], target: int,
+          rng: np.random.Generator, split: str) -> dict:
+  """One sequential example of ``template`` for a given history and true next item."""
+  values = {'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user)}
+  separator = sampling.history_separator(rng)
+  candidates: list[int] = []
+  if 'yes_no' in template.slots:  # 2-11 / 2-12: 1:1 positive vs. negative
+    positive = bool(rng.integers(2))
+    shown = target if positive else sampling.sample_negatives(
+        rng, ctx.all_items, ctx.user_items(user), 1)[0]
+    values.update(item_id=ctx.item_id(shown), yes_no='yes' if positive else 'no')
+  else:
+    values['item_id'] = ctx.item_id(target)
+    if 'candidates' in template.slots:  # 2-7 .. 2-10
+      candidates = sampling.shuffled_candidates(rng, target,
+                                                _negatives(ctx, rng, user, split))
+      values['candidates'] = ctx.join_items(candidates, sampling.CANDIDATE_SEPARATOR)
+  _render_history(ctx, template, values, history, separator)
+  return make_example(template, values, user=user, item=target, candidates=candidates)
+
+
+def _negatives(ctx: DatasetContext, rng: np.random.Generator, user: int, split: str) -> list[int]:
+  if split == 'test' or (split == 'validation' and ctx.corrected):
+    return list(ctx.dataset.negatives[user]['test' if split == 'test' else 'val'])
+  count = int(rng.integers(79, 100)) if ctx.variant == 'yelp' else 99
+  return sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), count)
+
+
+def examples(ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int,
+             users: Sequence[int]) -> Iterator[dict]:
+  """Train: 20 examples per user, template uniform over ``templates``; eval: one per user."""
+  per_user = TRAIN_PER_USER if split == 'train' else 1
+  for user in users:
+    items = ctx.dataset.sequences[user]
+    for k in range(per_user):
+      rng = example_rng(ctx.seed, epoch, f'sequential/{split}', user, k)
+      template = templates[int(rng.integers(len(templates)))]
+      cut = train_cut(rng, items) if split == 'train' else eval_cut(items, split)
+      if cut is not None and cut[0]:
+        yield build(ctx, template, user, cut[0], cut[1], rng, split)
