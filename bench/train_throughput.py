@@ -137,7 +137,8 @@ def main() -> None:
     model, cfg = build_model(args.model)
     partitioner = Partitioner(num_partitions=args.num_partitions)
     shapes = {"encoder_input_tokens": (args.batch, args.input_len),
-              "decoder_input_tokens": (args.batch, args.target_len)}
+              **{k: (args.batch, args.target_len) for k in (
+                  "decoder_input_tokens", "decoder_target_tokens", "decoder_loss_weights")}}
     trainer = Trainer(model, p5_adamw(total_steps=max(args.steps, 100)), partitioner, shapes)
     state = trainer.init_state(jax.random.key(0))
     batches = (random_batches(args.batch, args.input_len, args.target_len)

@@ -45,9 +45,9 @@ class DatasetContext:
 
   @functools.cached_property
   def all_items(self) -> np.ndarray:
-    """Items that occur in some sequence: P5's pool for negative sampling."""
-    return np.unique(np.concatenate([np.asarray(s, np.int64)
-                                     for s in self.dataset.sequences.values()]))
+    """The catalogue, the pool of negative sampling (P5: items of its sequence file, the same
+    set after 5-core filtering)."""
+    return np.asarray(sorted(int(i) for i in self.dataset.items), np.int64)
 
   @functools.cached_property
   def users(self) -> tuple[int, ...]:

@@ -38,8 +38,8 @@ def eval_cut(items: Sequence[int], split: str) -> tuple[list[int], int]:
 
 
 def _render_history(ctx: DatasetContext, template: Template, values: dict, history: list[int],
-                    separator: str) -> list[int]:
-  """Keeps the newest items that fit the input length (corrected protocol); sets the slots."""
+                    separator: str) -> None:
+  """Sets the history slots, keeping the newest items that fit the input length (corrected)."""
   if ctx.variant == 'yelp':
     history = history[-YELP_HISTORY_LIMIT:]
 
@@ -48,13 +48,13 @@ def _render_history(ctx: DatasetContext, template: Template, values: dict, histo
     values['purchase_history'] = values['visit_history'] = text
     return template.render(values)[0]
 
-  if ctx.corrected and not ctx.fits(fill(0)):
+  full = fill(0)
+  if ctx.corrected and not ctx.fits(full):
     lo, hi = 1, len(history) - 1  # smallest start whose prompt fits; keep at least one item
     while lo < hi:
       mid = (lo + hi) // 2
       lo, hi = (lo, mid) if ctx.fits(fill(mid)) else (mid + 1, hi)
     fill(lo)
-  return history
 
 
 def build(ctx: DatasetContext, template: Template, user: int, history: list[int], target: int,

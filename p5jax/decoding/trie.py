@@ -104,42 +104,52 @@ def _build_csr(seqs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return child_start, edge_token, edge_parent
 
 
-def _to_trie(child_start: np.ndarray, child_token: np.ndarray, roots: np.ndarray,
-                          vocab_size: int, dense_threshold: int) -> ItemTrie:
-    """Attach dense rows for high fan-out nodes and convert to device arrays."""
+def _pad_csr(child_start: np.ndarray, child_token: np.ndarray,
+             multiple: int) -> tuple[np.ndarray, np.ndarray]:
+    """Append childless nodes and unused edges so both counts are multiples of ``multiple``."""
+    pad_nodes = -(child_start.shape[0] - 1) % multiple
+    pad_edges = -child_token.size % multiple
+    child_start = np.concatenate([child_start, np.full(pad_nodes, child_start[-1])])
+    child_token = np.concatenate([child_token, np.zeros(pad_edges, child_token.dtype)])
+    return child_start, child_token
+
+
+def _to_trie(child_start: np.ndarray, child_token: np.ndarray, roots: np.ndarray, *,
+             vocab_size: int, dense_threshold: int, min_fanout: int,
+             pad_to_multiple: int) -> ItemTrie:
+    """Attach dense rows for high fan-out nodes, pad, and convert to device arrays."""
+    if child_token.size and child_token.max() >= vocab_size:
+        raise ValueError(f'token id {int(child_token.max())} >= vocab_size={vocab_size}')
+    child_start, child_token = _pad_csr(child_start, child_token, pad_to_multiple)
     num_nodes = child_start.shape[0] - 1
     fanout = np.diff(child_start)
-    fanout_of_used = fanout.copy()
-    # Node 0 of a forest is a super-root that beams never visit.
-    if roots.size and not (roots.size == 1 and roots[0] == 0):
-        fanout_of_used[0] = 0
-    dense_nodes = np.flatnonzero(fanout_of_used > dense_threshold)
+    if not (roots.size == 1 and roots[0] == 0):
+        fanout[0] = 0  # node 0 of a forest is a super-root that beams never visit
+    dense_nodes = np.flatnonzero(fanout > dense_threshold)
     dense_row = np.full(num_nodes, -1, np.int32)
     dense_row[dense_nodes] = np.arange(dense_nodes.size, dtype=np.int32)
     dense_child = np.full((max(dense_nodes.size, 1), vocab_size if dense_nodes.size else 1), -1,
-                                                np.int32)
+                          np.int32)
     for row, node in enumerate(dense_nodes):  # one vectorised scatter per dense node (few)
         lo, hi = child_start[node], child_start[node + 1]
         dense_child[row, child_token[lo:hi]] = np.arange(lo, hi) + 1
-    sparse = np.setdiff1d(np.arange(num_nodes), dense_nodes)
-    max_fanout = int(fanout_of_used[sparse].max()) if sparse.size else 1
-    if child_token.size and child_token.max() >= vocab_size:
-        raise ValueError(f'token id {int(child_token.max())} >= vocab_size={vocab_size}')
+    fanout[dense_nodes] = 0
     return ItemTrie(
-            child_start=jnp.asarray(child_start, jnp.int32),
-            child_token=jnp.asarray(child_token, jnp.int32),
-            child_node=jnp.arange(1, child_token.size + 1, dtype=jnp.int32),
-            roots=jnp.asarray(roots, jnp.int32),
-            dense_row=jnp.asarray(dense_row),
-            dense_child=jnp.asarray(dense_child),
-            max_fanout=max(max_fanout, 1),
-            vocab_size=int(vocab_size),
-            has_dense=bool(dense_nodes.size),
+        child_start=jnp.asarray(child_start, jnp.int32),
+        child_token=jnp.asarray(child_token, jnp.int32),
+        child_node=jnp.arange(1, child_token.size + 1, dtype=jnp.int32),
+        roots=jnp.asarray(roots, jnp.int32),
+        dense_row=jnp.asarray(dense_row),
+        dense_child=jnp.asarray(dense_child),
+        max_fanout=max(int(fanout.max()), min_fanout, 1),
+        vocab_size=int(vocab_size),
+        has_dense=bool(dense_nodes.size),
     )
 
 
 def compile_trie(sequences: Sequence[Sequence[int]], *, vocab_size: int, eos_id: int = 1,
-                                  dense_threshold: int = 1024) -> ItemTrie:
+                 dense_threshold: int = 1024, min_fanout: int = 1,
+                 pad_to_multiple: int = 1) -> ItemTrie:
     """One shared trie over all valid token sequences (all items, or a closed answer set).
 
     Args:
@@ -147,21 +157,26 @@ def compile_trie(sequences: Sequence[Sequence[int]], *, vocab_size: int, eos_id:
         vocab_size: size of the model's output vocabulary (for dense rows and checks).
         eos_id: end-of-sequence id that terminates every sequence.
         dense_threshold: nodes with more children than this get a dense [V] row.
+        min_fanout: lower bound on the static sparse width F (fewer recompilations).
+        pad_to_multiple: pad node and edge counts to a multiple (fewer recompilations).
     """
     if not len(sequences):
         raise ValueError('compile_trie needs at least one sequence')
     start, token, _ = _build_csr(_pad_sequences(sequences, eos_id))
-    return _to_trie(start, token, np.zeros(1, np.int64), vocab_size, dense_threshold)
+    return _to_trie(start, token, np.zeros(1, np.int64), vocab_size=vocab_size,
+                    dense_threshold=dense_threshold, min_fanout=min_fanout,
+                    pad_to_multiple=pad_to_multiple)
 
 
 def compile_candidate_tries(candidates: Sequence[Sequence[Sequence[int]]], *, vocab_size: int,
-                                                        eos_id: int = 1, dense_threshold: int = 1024,
-                                                        pad_to_multiple: int = 256) -> ItemTrie:
+                            eos_id: int = 1, dense_threshold: int = 1024, min_fanout: int = 1,
+                            pad_to_multiple: int = 256) -> ItemTrie:
     """A forest with one small trie per example, built from each example's candidate list.
 
-    ``candidates[b]`` lists example b's valid token sequences (e.g. its ~100 candidate items).
-    Node and edge counts are padded up to a multiple of ``pad_to_multiple`` so batches of similar
-    size share one compiled beam search.
+    ``candidates[b]`` lists example b's valid token sequences (e.g. its ~100 candidate items);
+    an empty list gives a root with no children (all K beams of that example come back -inf).
+    Node and edge counts are padded to a multiple of ``pad_to_multiple`` so batches of similar
+    size share one compiled beam search. Other arguments as in ``compile_trie``.
     """
     batch = len(candidates)
     if batch == 0:
@@ -169,20 +184,17 @@ def compile_candidate_tries(candidates: Sequence[Sequence[Sequence[int]]], *, vo
     flat = [s for cands in candidates for s in cands]
     example = np.repeat(np.arange(batch), [len(c) for c in candidates])
     body = _pad_sequences(flat, eos_id) if flat else np.full((0, 1), _PAD, np.int64)
-    # Prefix each sequence with its example id, and add a bare [b] row so empty examples get a root.
+    # Prefix each sequence with its example id; a bare [b] row gives every example a root.
     seqs = np.full((body.shape[0] + batch, body.shape[1] + 1), _PAD, np.int64)
     seqs[:body.shape[0], 0] = example
     seqs[:body.shape[0], 1:] = body
     seqs[body.shape[0]:, 0] = np.arange(batch)
     start, token, parent = _build_csr(seqs)
-    roots = np.arange(1, batch + 1)  # depth-1 nodes, in example order
     token = np.where(parent == 0, 0, token)  # super-root edges carry example ids, not tokens
-    num_nodes = start.shape[0] - 1
-    pad_nodes = -num_nodes % pad_to_multiple
-    pad_edges = -token.size % pad_to_multiple
-    start = np.concatenate([start, np.full(pad_nodes, start[-1])])
-    token = np.concatenate([token, np.zeros(pad_edges, np.int64)])
-    return _to_trie(start, token, roots, vocab_size, dense_threshold)
+    roots = np.arange(1, batch + 1)  # the depth-1 nodes, in example order
+    return _to_trie(start, token, roots, vocab_size=vocab_size,
+                    dense_threshold=dense_threshold, min_fanout=min_fanout,
+                    pad_to_multiple=pad_to_multiple)
 
 
 # --- Constraint protocol (pure functions over the trie; see docs/CONTRACTS.md §2) ------------

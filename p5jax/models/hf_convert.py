@@ -20,21 +20,28 @@ _FEED_FORWARD = {"relu": ("relu",), "gated-gelu": ("gelu", "linear"),
                  "gelu": ("gelu_exact",), "silu": ("silu",)}
 
 
-def config_from_hf(hf: dict[str, Any], *, whole_word_embedding: bool = False,
-                   max_words: int = 512) -> T5Config:
-    """`T5Config` from the fields of a Hugging Face T5 `config.json`."""
+def config_from_hf(hf: dict[str, Any], *, tied: bool | None = None,
+                   whole_word_embedding: bool = False, max_words: int = 512) -> T5Config:
+    """`T5Config` from the fields of a Hugging Face T5 `config.json`.
+
+    `tied` (output projection = token embedding) defaults to `tie_word_embeddings`. The decoder
+    output scaling follows `scale_decoder_outputs` (transformers >= 5, which always writes
+    `tie_word_embeddings: true`), else `tie_word_embeddings` (older files: False for T5 1.1).
+    """
     proj = hf.get("feed_forward_proj", "relu")
     if proj not in _FEED_FORWARD:
         raise ValueError(f"config.json: feed_forward_proj={proj!r} is not supported; "
                          f"known: {sorted(_FEED_FORWARD)}")
-    tied = bool(hf.get("tie_word_embeddings", True))
+    legacy_tied = bool(hf.get("tie_word_embeddings", True))
+    tied = legacy_tied if tied is None else tied
+    scale = bool(hf.get("scale_decoder_outputs", legacy_tied))
     return T5Config(
         vocab_size=hf["vocab_size"], emb_dim=hf["d_model"], num_heads=hf["num_heads"],
         num_encoder_layers=hf["num_layers"],
         num_decoder_layers=hf.get("num_decoder_layers") or hf["num_layers"],
         head_dim=hf["d_kv"], mlp_dim=hf["d_ff"], mlp_activations=_FEED_FORWARD[proj],
         dropout_rate=hf.get("dropout_rate", 0.1), logits_via_embedding=tied,
-        scale_decoder_output=tied,
+        scale_decoder_output=scale,
         relative_attention_num_buckets=hf.get("relative_attention_num_buckets", 32),
         relative_attention_max_distance=hf.get("relative_attention_max_distance", 128),
         layer_norm_epsilon=hf.get("layer_norm_epsilon", 1e-6),
@@ -142,7 +149,11 @@ def load_hf_t5(path: str, **config_overrides: Any) -> tuple[T5Config, dict[str, 
         hf = json.load(f)
     state = _read_state_dict(path)
     wwe = state.get("encoder.whole_word_embeddings.weight")
-    config = config_from_hf(hf, whole_word_embedding=wwe is not None,
+    # The weights decide tying: a separate, different lm_head means an untied output layer.
+    lm_head, shared = state.get("lm_head.weight"), state.get("shared.weight")
+    tied = lm_head is None or (shared is not None and lm_head.shape == shared.shape
+                               and np.array_equal(lm_head, shared))
+    config = config_from_hf(hf, tied=tied, whole_word_embedding=wwe is not None,
                             max_words=wwe.shape[0] if wwe is not None else 512)
     if config_overrides:
         config = T5Config(**{**config.__dict__, **config_overrides})

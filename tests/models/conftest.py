@@ -1,0 +1,50 @@
+"""Tiny model fixtures shared by the model tests."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from p5jax.models import EncoderDecoderModel, T5Config, Transformer
+
+VOCAB = 40
+# Every third id starts a word; pad (0), eos (1) and unk (2) never do.
+WORD_START_TABLE = np.array([i % 3 == 0 and i > 2 for i in range(VOCAB)])
+
+
+def tiny_config(**overrides) -> T5Config:
+    base = dict(vocab_size=VOCAB, emb_dim=16, num_heads=2, head_dim=8, mlp_dim=24,
+                num_encoder_layers=2, num_decoder_layers=2, dropout_rate=0.0,
+                relative_attention_num_buckets=8, relative_attention_max_distance=16,
+                whole_word_embedding=True, max_words=16)
+    return T5Config(**{**base, **overrides})
+
+
+def random_batch(seed: int = 0, batch: int = 3, enc_len: int = 9, dec_len: int = 6) -> dict:
+    rng = np.random.default_rng(seed)
+    enc = rng.integers(3, VOCAB, (batch, enc_len))
+    enc[0, enc_len - 3:] = 0
+    enc[0, enc_len - 4] = 1
+    enc[1:, -1] = 1
+    tgt = rng.integers(3, VOCAB, (batch, dec_len))
+    tgt[:, -1] = 1
+    tgt[0, -2:] = [1, 0]
+    dec_in = np.concatenate([np.zeros((batch, 1), int), tgt[:, :-1]], axis=1)
+    return {"encoder_input_tokens": jnp.asarray(enc, jnp.int32),
+            "decoder_input_tokens": jnp.asarray(dec_in, jnp.int32),
+            "decoder_target_tokens": jnp.asarray(tgt, jnp.int32),
+            "decoder_loss_weights": jnp.asarray(tgt > 0, jnp.float32)}
+
+
+@pytest.fixture(scope="module", params=["t5_v1_0", "t5_v1_1"])
+def tiny_model(request):
+    """(EncoderDecoderModel, unboxed params) for a T5 1.0 and a T5 1.1 tiny config."""
+    style = getattr(T5Config, request.param)
+    cfg = style(**{k: v for k, v in tiny_config().__dict__.items()
+                   if k not in ("mlp_activations", "logits_via_embedding",
+                                "scale_decoder_output")})
+    model = EncoderDecoderModel(Transformer(cfg, WORD_START_TABLE))
+    shapes = {k: v.shape for k, v in random_batch().items()}
+    variables = model.get_initial_variables(jax.random.key(1), shapes)
+    import flax.linen as nn
+    return model, nn.unbox(variables["params"])

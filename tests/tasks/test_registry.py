@@ -1,0 +1,127 @@
+"""Every registered task and mixture yields feature-converted batches; same seed, same bytes."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import seqio
+
+import tasks
+from fixture_data import make_dataset, write_prepared_dir
+from p5jax import prompts
+
+LENGTHS = {'inputs': 512, 'targets': 64}
+
+
+@pytest.fixture(scope='module')
+def fixture_dir(tmp_path_factory):
+  return write_prepared_dir(str(tmp_path_factory.mktemp('prepared')), make_dataset())
+
+
+@pytest.fixture(scope='module')
+def registered(fixture_dir):
+  return tasks.register_dataset('fixture', fixture_dir, 'sid', seed=0)
+
+
+def first_examples(name, split, n=2, pack=False):
+  ds = seqio.get_mixture_or_task(name).get_dataset(LENGTHS, split=split, shuffle=False)
+  ds = seqio.EncDecFeatureConverter(pack=pack)(ds, LENGTHS).take(n)
+  return list(ds.as_numpy_iterator())
+
+
+def test_names_follow_the_contract(registered):
+  amazon = prompts.templates('amazon')
+  expected = {f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values()}
+  expected |= {f'p5_fixture_{f}_train' for f in
+               ('rating', 'sequential', 'explanation', 'review', 'direct')}
+  assert set(registered) == expected
+  assert tasks.task_info('p5_fixture_sequential_2_13').decoding.mode == 'all_items'
+  assert tasks.task_info('p5_fixture_direct_5_5').decoding.mode == 'candidates'
+  assert tasks.task_info('p5_fixture_direct_5_1').decoding.mode == 'score_yes_no'
+  eval_tasks = {t.name for t in seqio.get_mixture_or_task('p5_fixture_eval').tasks}
+  assert eval_tasks == {f'p5_fixture_{amazon[t].family}_{t.replace("-", "_")}'
+                        for t in prompts.EVAL_TEMPLATES['amazon']}
+  zeroshot = {t.name for t in seqio.get_mixture_or_task('p5_fixture_zeroshot').tasks}
+  assert zeroshot == {f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values()
+                      if not t.seen}
+
+
+def test_register_is_idempotent(registered, fixture_dir):
+  assert tasks.register_dataset('fixture', fixture_dir, 'sid', seed=0) == registered
+
+
+@pytest.mark.slow
+def test_every_task_converts(registered):
+  for name in registered:
+    split = 'train' if name.endswith('_train') else 'test'
+    batch = first_examples(name, split)
+    assert batch, name
+    for ex in batch:
+      assert ex['encoder_input_tokens'].shape == (512,) and ex['decoder_target_tokens'][0] > 0
+      nonpad = ex['decoder_target_tokens'][ex['decoder_target_tokens'] > 0]
+      assert nonpad[-1] == 1, name  # EOS appended
+
+
+def test_eval_tasks_carry_targets_and_candidates(registered):
+  task = seqio.get_mixture_or_task('p5_fixture_sequential_2_7')
+  ex = next(task.get_dataset(LENGTHS, split='test', shuffle=False).as_numpy_iterator())
+  assert ex['candidates'].shape == (100,) and ex['item'] in ex['candidates']
+  vocab = task.output_features['targets'].vocabulary
+  assert vocab.decode(ex['targets'].tolist()) == ex['targets_pretokenized'].decode()
+
+
+@pytest.mark.parametrize('pack', [False, True])
+def test_mixtures_convert(registered, pack):
+  for name in ('p5_fixture_pretrain', 'p5_fixture_eval', 'p5_fixture_zeroshot'):
+    split = 'train' if name.endswith('pretrain') else 'test'
+    assert first_examples(name, split, n=3, pack=pack)
+
+
+def pretrain_batches(seed, n=3):
+  ds = seqio.get_mixture_or_task('p5_fixture_pretrain').get_dataset(
+      LENGTHS, split='train', shuffle=True, seed=seed, shuffle_buffer_size=64)
+  ds = seqio.EncDecFeatureConverter(pack=True)(ds, LENGTHS).batch(4).take(n)
+  return [{k: v.tobytes() for k, v in b.items()} for b in ds.as_numpy_iterator()]
+
+
+def test_same_seed_same_bytes(registered):
+  assert pretrain_batches(3) == pretrain_batches(3)
+  assert pretrain_batches(3) != pretrain_batches(4)
+
+
+def test_pretrain_rates_follow_p5_counts(registered):
+  mixture = seqio.get_mixture_or_task('p5_fixture_pretrain')
+  data = make_dataset()
+  rates = {t.name.split('_')[2]: mixture.get_rate(t) for t in mixture.tasks}
+  assert rates['sequential'] == 20 * len(data.sequences)
+  assert rates['direct'] == 15 * len(data.sequences)
+  held_out = {(u, i) for u, s in data.sequences.items() for i in s[-2:]}
+  assert rates['rating'] == sum((r['user'], r['item']) not in held_out
+                                for r in data.reviews_in('train'))
+
+
+def test_absent_families_are_not_registered(tmp_path):
+  path = write_prepared_dir(str(tmp_path), make_dataset())
+  manifest_path = os.path.join(path, 'manifest.json')
+  with open(manifest_path) as f:
+    manifest = json.load(f)
+  manifest.update(has_reviews=False, has_explanations=False, num_reviews=0)
+  with open(manifest_path, 'w') as f:
+    json.dump(manifest, f)
+  os.remove(os.path.join(path, 'reviews.jsonl'))
+  names = tasks.register_dataset('noreviews', path, 'sid')
+  assert {n.split('_')[2] for n in names} == {'sequential', 'direct'}
+  pretrain = seqio.get_mixture_or_task('p5_noreviews_pretrain')
+  assert {t.name for t in pretrain.tasks} == {'p5_noreviews_sequential_train',
+                                             'p5_noreviews_direct_train'}
+  assert first_examples('p5_noreviews_pretrain', 'train')
+
+
+def test_demo_is_registered_lazily():
+  assert 'p5_demo_sequential_2_13' in seqio.TaskRegistry.names()
+  assert {'p5_demo_pretrain', 'p5_demo_eval', 'p5_demo_zeroshot'} <= set(
+      seqio.MixtureRegistry.names())
+  assert tasks.feature_lengths('sequential') == {'inputs': 512, 'targets': 64}
+  assert np.all([tasks.decoding_for(t).mode in tasks.MODES
+                 for t in prompts.templates('yelp').values()])
