@@ -63,14 +63,23 @@ def synthetic_inputs(num_items: int, seed: int = 0) -> IndexInputs:
   return IndexInputs(tuple(range(1, num_items + 1)), train, meta, protocol="original")
 
 
-def measure(scheme: str, inputs: IndexInputs, params: dict) -> tuple[object, float, float]:
-  tracemalloc.start()
-  start = time.perf_counter()
+def measure(scheme: str, inputs: IndexInputs, params: dict, trace: bool
+            ) -> tuple[object, float, float, float]:
+  """(index, wall seconds, CPU seconds of this process, peak traced MiB or -1 untraced).
+  CPU seconds are the robust figure on a shared machine; tracing slows Python-heavy code."""
+  if trace:
+    tracemalloc.start()
+  start, cpu = time.perf_counter(), time.process_time()
   index = build_from_inputs(scheme, inputs, seed=0, **params)
-  seconds = time.perf_counter() - start
-  peak = tracemalloc.get_traced_memory()[1] / 2**20
-  tracemalloc.stop()
-  return index, seconds, peak
+  seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+  peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else -1.0
+  if trace:
+    tracemalloc.stop()
+  return index, seconds, cpu, peak
+
+
+def _rss_mib() -> float:
+  return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main() -> None:
@@ -80,6 +89,8 @@ def main() -> None:
   parser.add_argument("--cid_params", default="500_20", help="k_n of cid, e.g. 500_20")
   parser.add_argument("--synthetic_items", type=int, default=1_000_000)
   parser.add_argument("--synthetic_schemes", default="rid,sid,cid")
+  parser.add_argument("--trace_synthetic", action="store_true",
+                      help="tracemalloc the synthetic builds too (slower; RSS is always given)")
   args = parser.parse_args()
   cid = parse_params(args.cid_params)
   params = {"cid": cid, "cid+iid": {"cid": cid}}
@@ -87,17 +98,18 @@ def main() -> None:
 
   inputs, sequences = beauty_inputs()
   print(f"Beauty: {len(inputs.all_items)} items, {len(sequences)} users")
-  print(f"{'scheme':<12}{'seconds':>9}{'peak MiB':>10}{'tokens':>8}{'rule@5':>9}{'pop@5':>8}"
-        "  leak")
+  print(f"{'scheme':<12}{'wall s':>8}{'cpu s':>8}{'peak MiB':>10}{'tokens':>8}{'rule@5':>9}"
+        f"{'pop@5':>8}  leak")
   for scheme in args.schemes.split(","):
-    index, seconds, peak = measure(scheme, inputs, params.get(scheme, {}))
+    index, seconds, cpu, peak = measure(scheme, inputs, params.get(scheme, {}), True)
     check = leak_check(index, sequences)
-    figures[f"beauty/{scheme}"] = {"seconds": round(seconds, 3), "peak_mib": round(peak, 1),
+    figures[f"beauty/{scheme}"] = {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+                                   "peak_mib": round(peak, 1),
                                    "new_tokens": len(index.new_tokens()),
                                    "rule_hr@5": check["rule_hr@5"],
                                    "popularity_hr@5": check["popularity_hr@5"],
                                    "leak": check["leak"]}
-    print(f"{scheme:<12}{seconds:9.2f}{peak:10.1f}{len(index.new_tokens()):8d}"
+    print(f"{scheme:<12}{seconds:8.2f}{cpu:8.2f}{peak:10.1f}{len(index.new_tokens()):8d}"
           f"{check['rule_hr@5']:9.4f}{check['popularity_hr@5']:8.4f}  {check['leak']}")
 
   if args.synthetic_items:
@@ -106,14 +118,17 @@ def main() -> None:
     print(f"\nsynthetic: {args.synthetic_items} items, {len(synth.train_sequences)} users "
           f"(generated in {time.perf_counter() - start:.1f}s)")
     for scheme in args.synthetic_schemes.split(","):
-      index, seconds, peak = measure(scheme, synth, params.get(scheme, {}))
+      index, seconds, cpu, peak = measure(scheme, synth, params.get(scheme, {}),
+                                          args.trace_synthetic)
       depth = max(index.prefix(i).count("<") for i in index.items()[:: max(1, len(index) // 1000)])
       figures[f"synthetic{args.synthetic_items}/{scheme}"] = {
-          "seconds": round(seconds, 2), "peak_mib": round(peak, 1),
+          "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+          "peak_mib": round(peak, 1), "max_rss_mib_so_far": _rss_mib(),
           "new_tokens": len(index.new_tokens()), "depth_sampled": depth}
-      print(f"{scheme:<12}{seconds:9.2f}s  peak {peak:8.1f} MiB  tokens "
+      print(f"{scheme:<12}{seconds:8.1f}s wall {cpu:8.1f}s cpu  peak {peak:7.1f} MiB  rss "
+            f"{_rss_mib():7.1f} MiB  tokens "
             f"{len(index.new_tokens())}  depth {depth}")
-  figures["max_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+  figures["max_rss_mib"] = _rss_mib()
   figures["cpu_count"] = os.cpu_count()
   print(json.dumps(figures))
 

@@ -137,7 +137,8 @@ def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid
                      protocol: Optional[str] = None, *, seed: int = 0,
                      variant: Optional[str] = None, families_present: Optional[tuple] = None,
                      rates: Optional[Mapping[str, float]] = None, input_length: int = 512,
-                     train_epochs: Optional[int] = None) -> tuple[str, ...]:
+                     train_epochs: Optional[int] = None,
+                     shuffle_buffer_size: int = 1000) -> tuple[str, ...]:
   """Registers every P5 task and mixture of a prepared dataset; returns the registered names.
 
   Args:
@@ -145,36 +146,40 @@ def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid
     prepared_dir: a prepared directory, or a picklable zero-argument callable returning one
       (built lazily, e.g. the demo).
     id_scheme: item ID scheme (``p5jax.indexing.SCHEMES``) for item ids and the vocabulary.
-    protocol: 'original' | 'corrected'; None uses the manifest's.
+    protocol: 'original' | 'corrected' (examples and metrics); None uses the manifest's.
     seed: base seed of every per-example random draw.
     variant: template variant 'amazon' | 'yelp'; None infers it from the manifest.
     families_present: families to register; None reads them from the manifest (which must exist).
     rates: pretrain mixture rate per family, overriding P5's example-count proportions.
     input_length: input pieces (with EOS) the corrected protocol fits histories into.
     train_epochs: epochs a training split yields (None: forever).
+    shuffle_buffer_size: seqio's example shuffle buffer of every task (when shuffling).
   Idempotent: the same arguments again do nothing; different ones replace the registration.
   """
   key = (prepared_dir, id_scheme, protocol, seed, variant, families_present,
-         tuple(sorted((rates or {}).items())), input_length, train_epochs)
+         tuple(sorted((rates or {}).items())), input_length, train_epochs, shuffle_buffer_size)
   with _LOCK:
     if _REGISTERED.get(name) == key:
       return tuple(k for k in _SPECS if k.startswith(f'p5_{name}_'))
     _remove(name)
-    if families_present is None or variant is None:
+    if families_present is None or variant is None or protocol is None:
       manifest = _read_manifest(_resolve(prepared_dir))
       variant = variant or _variant(manifest)
       families_present = families_present or families.available_families(manifest, variant)
+      protocol = protocol or manifest.get('protocol', 'original')
     context = functools.partial(_context, prepared_dir, id_scheme, protocol, seed, variant,
                                 input_length)
     vocab = LazySentencePieceVocabulary(functools.partial(_model_file, prepared_dir, id_scheme))
-    features = _output_features(vocab)
-    names = _register_tasks(name, variant, families_present, context, features, train_epochs)
+    common = dict(preprocessors=_PREPROCESSORS, output_features=_output_features(vocab),
+                  shuffle_buffer_size=shuffle_buffer_size)
+    names = _register_tasks(name, variant, families_present, context, common, train_epochs,
+                            protocol)
     _register_mixtures(name, variant, families_present, context, rates or {})
     _REGISTERED[name] = key
     return names
 
 
-def _register_tasks(name, variant, families_present, context, features, train_epochs):
+def _register_tasks(name, variant, families_present, context, common, train_epochs, protocol):
   names = []
   for family in families_present:
     seen = prompts.family_templates(variant, family, seen=True)
@@ -182,8 +187,7 @@ def _register_tasks(name, variant, families_present, context, features, train_ep
       task = f'p5_{name}_{family}_train'
       seqio.TaskRegistry.add(
           task, source=PromptExamplesSource(context, family, seen, ('train', 'validation'),
-                                            train_epochs),
-          preprocessors=_PREPROCESSORS, output_features=features)
+                                            train_epochs), **common)
       _SPECS[task] = TaskInfo(name, family, None, None, context)
       names.append(task)
     for template in prompts.family_templates(variant, family):
@@ -191,8 +195,8 @@ def _register_tasks(name, variant, families_present, context, features, train_ep
       task = f'p5_{name}_{family}_{template.task_suffix}'
       seqio.TaskRegistry.add(
           task, source=PromptExamplesSource(context, family, (template,), ('validation', 'test')),
-          preprocessors=_PREPROCESSORS, output_features=features,
-          postprocess_fn=evaluation.postprocessor(spec), metric_fns=evaluation.metric_fns(spec))
+          **common, postprocess_fn=evaluation.postprocessor(spec),
+          metric_fns=evaluation.metric_fns(spec, protocol))
       _SPECS[task] = TaskInfo(name, family, template.id, spec, context)
       names.append(task)
   return tuple(names)

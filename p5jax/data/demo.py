@@ -8,8 +8,8 @@ What a model can learn from it:
 - each item has 3 likely successors (two in its category, one in the "next" category) with
   weights 0.6/0.25/0.15, and a purchase follows the previous item's successors with
   probability 0.85, so "the most frequent successor of the last item" is a strong predictor;
-- otherwise purchases follow taste x a Zipf-like popularity (a popularity baseline gets only
-  the skew, not the transitions);
+- otherwise purchases follow taste x a heavy-tailed popularity (head ~50x tail; a popularity
+  baseline gets only the skew, not the transitions);
 - ratings rise with the user's taste for the item's category plus an item quality; summary,
   text, explanation and feature word are templated from the rating and the category's features.
 
@@ -96,7 +96,8 @@ def generate_raw(out_dir: str, scale: float = 1.0, seed: int = 0) -> dict[str, i
   num_cats = len(leaves)
   category = np.arange(num_items) % num_cats
   rng.shuffle(category)
-  popularity = 1.0 / (1.0 + rng.permutation(num_items)) ** 0.8
+  # heavy-tailed but scale-free: the head item is ~50x the tail at every size
+  popularity = 1.0 / (1.0 + 50.0 * rng.permutation(num_items) / num_items)
   quality = rng.normal(0.0, 0.35, num_items)
   successors = _successors(rng, category, popularity, num_cats)
   asins = _raw_ids(rng, num_items, "B00", 7)
@@ -147,15 +148,15 @@ def generate_raw(out_dir: str, scale: float = 1.0, seed: int = 0) -> dict[str, i
 
 
 def _successors(rng, category, popularity, num_cats) -> np.ndarray:
-  """[items, 3]: two popular-weighted items of the same category, one of the next category."""
+  """[items, 3]: two items of the same category, one of the next (weights: sqrt popularity)."""
   num_items = len(category)
   out = np.zeros((num_items, 3), np.int64)
   for i in range(num_items):
     same = np.flatnonzero((category == category[i]) & (np.arange(num_items) != i))
     nxt = np.flatnonzero(category == (category[i] + 1) % num_cats)
-    p = popularity[same] / popularity[same].sum()
+    p = np.sqrt(popularity[same]) / np.sqrt(popularity[same]).sum()
     out[i, :2] = rng.choice(same, size=2, replace=False, p=p)
-    out[i, 2] = rng.choice(nxt, p=popularity[nxt] / popularity[nxt].sum())
+    out[i, 2] = rng.choice(nxt, p=np.sqrt(popularity[nxt]) / np.sqrt(popularity[nxt]).sum())
   return out
 
 

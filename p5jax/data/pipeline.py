@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from p5jax.data import prepared, protocols, splits
+from p5jax.data import amazon, demo, p5_release, prepared, protocols, sequences, splits, yelp
 from p5jax.data.errors import DataFormatError
 from p5jax.data.records import RawDataset
 
@@ -15,14 +15,14 @@ DATASETS = ("beauty", "sports", "toys", "yelp", "demo", "sequences")
 DEFAULT_SEED = 2022
 
 
-def read_raw(dataset: str, raw_dir: str | None, *, seed: int) -> RawDataset:
+def read_raw(dataset: str, raw_dir: str | None, *, seed: int,
+             demo_scale: float = 1.0) -> RawDataset:
   """Dispatches to the reader for `dataset`; P5's released files win when present."""
-  from p5jax.data import amazon, demo, p5_release, sequences, yelp
   if dataset not in DATASETS:
     raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
   if dataset == "demo" and raw_dir is None:
     with tempfile.TemporaryDirectory() as tmp:
-      demo.generate_raw(tmp, seed=seed)
+      demo.generate_raw(tmp, scale=demo_scale, seed=seed)
       return amazon.read_amazon(tmp, "demo", seed=seed)
   if raw_dir is None or not os.path.isdir(raw_dir):
     raise DataFormatError(str(raw_dir), "raw_dir is not a directory")
@@ -60,7 +60,10 @@ def build_records(raw: RawDataset, protocol: str, seed: int,
   }
 
 
-def _review_records(raw, user_ids, item_ids, seqs, protocol, seed) -> list[dict[str, Any]]:
+def _review_records(raw: RawDataset, user_ids: dict[str, int], item_ids: dict[str, int],
+                    seqs: dict[int, tuple[list[int], list[int]]], protocol: str,
+                    seed: int) -> list[dict[str, Any]]:
+  """Numbered review records with their split (released split kept only under 'original')."""
   pairs = [(user_ids[r.user], item_ids[r.item]) for r in raw.reviews]
   if protocol == "original" and raw.reviews and all(r.split for r in raw.reviews):
     split = [r.split for r in raw.reviews]
@@ -80,16 +83,17 @@ def _review_records(raw, user_ids, item_ids, seqs, protocol, seed) -> list[dict[
 
 def prepare(dataset: str, raw_dir: str | None, out_dir: str, protocol: str = "corrected",
             id_schemes: Sequence[str] = (), seed: int = DEFAULT_SEED, *,
-            num_negatives: int = 99,
+            num_negatives: int = 99, demo_scale: float = 1.0,
             log: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
   """Reads `raw_dir`, writes the prepared directory `out_dir`, returns its manifest.
 
   `id_schemes`: item-index schemes built with `p5jax.indexing.build_index` into
-  `out_dir/indexes/<scheme>.json`."""
+  `out_dir/indexes/<scheme>.json`. `dataset='demo'` with `raw_dir=None` generates the demo's
+  raw files (size `demo_scale`, see `demo.generate_raw`) with `seed`."""
   if protocol not in protocols.PROTOCOLS:
     raise ValueError(f"protocol must be one of {protocols.PROTOCOLS}, got {protocol!r}")
   log(f"reading {dataset} from {raw_dir or '<generated demo>'}")
-  raw = read_raw(dataset, raw_dir, seed=seed)
+  raw = read_raw(dataset, raw_dir, seed=seed, demo_scale=demo_scale)
   log(f"numbering ({protocol}), splitting, sampling {num_negatives} negatives per user")
   records = build_records(raw, protocol, seed, num_negatives)
   os.makedirs(out_dir, exist_ok=True)

@@ -27,6 +27,7 @@ _PROTOCOL = flags.DEFINE_enum("protocol", "corrected", list(PROTOCOLS),
 _ID_SCHEMES = flags.DEFINE_list("id_schemes", [], "Item-index schemes to build (p5jax.indexing).")
 _SEED = flags.DEFINE_integer("seed", DEFAULT_SEED, "Seed of splits, negatives and permutations.")
 _NUM_NEGATIVES = flags.DEFINE_integer("num_negatives", 99, "Evaluation negatives per user.")
+_DEMO_SCALE = flags.DEFINE_float("demo_scale", 1.0, "--dataset=demo size (55 ~ Beauty).")
 
 
 def summary(manifest: dict, seconds: float) -> str:
@@ -57,12 +58,16 @@ def main(argv: list[str]) -> int:
   if _DATASET.value is None or _OUT_DIR.value is None:
     raise app.UsageError("--dataset and --out_dir are required")
   start = time.perf_counter()
-  log = lambda message: print(f"[{time.perf_counter() - start:6.1f}s] {message}", flush=True)  # noqa: E731
+
+  def log(message: str) -> None:
+    print(f"[{time.perf_counter() - start:6.1f}s] {message}", flush=True)
+
   try:
     manifest = prepare(_DATASET.value, _RAW_DIR.value, _OUT_DIR.value,
                        protocol=_PROTOCOL.value, id_schemes=tuple(_ID_SCHEMES.value),
-                       seed=_SEED.value, num_negatives=_NUM_NEGATIVES.value, log=log)
-  except DataFormatError as e:
+                       seed=_SEED.value, num_negatives=_NUM_NEGATIVES.value,
+                       demo_scale=_DEMO_SCALE.value, log=log)
+  except (DataFormatError, ValueError) as e:  # bad input, or a scheme the data does not allow
     print(f"error: {e}", file=sys.stderr)
     return 1
   print(summary(manifest, time.perf_counter() - start))

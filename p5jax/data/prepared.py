@@ -20,7 +20,6 @@ from typing import Any
 from p5jax.data.errors import DataFormatError
 
 FORMAT_VERSION = 1
-FILES = ("manifest.json", "users.jsonl", "items.jsonl", "sequences.jsonl", "negatives.jsonl")
 
 
 def _dump(record: Any) -> str:
@@ -74,7 +73,10 @@ class PreparedDataset:
       raise DataFormatError(manifest_path, f"format_version {version} is not supported "
                             f"(this p5jax reads {FORMAT_VERSION}); prepare the data again",
                             field="format_version")
-    join = lambda name: os.path.join(path, name)  # noqa: E731
+
+    def join(name: str) -> str:
+      return os.path.join(path, name)
+
     seq_records = read_jsonl(join("sequences.jsonl"))
     reviews_path = join("reviews.jsonl")
     return cls(

@@ -5,6 +5,8 @@ kept when `date` lies in [2019-01-01 00:00:00, 2019-12-31 00:00:00] (S3-Rec / P5
 interactions are 5-core filtered, iterated to a fixed point. Times are `YYYYMMDDhhmmss`
 integers, as in P5's Yelp records. Items are businesses (title = business name, categories =
 the business's comma-separated categories); user names come from the user file.
+Yelp explanation data (P5 matches it by (user, item, rating) triples) is not read: prepared
+Yelp datasets have no explanations, and the manifest says so (`has_explanations: false`).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class StepFn(Protocol):
     """One decoder step over B*K beam rows (see module docstring)."""
 
     def __call__(self, token_ids: jax.Array, cache: PyTree,
-                              vocab_subset: Optional[jax.Array] = None) -> tuple[jax.Array, PyTree]:
+                 vocab_subset: Optional[jax.Array] = None) -> tuple[jax.Array, PyTree]:
         ...
 
 
@@ -77,8 +77,8 @@ def _top(lp: jax.Array, tok: jax.Array, width: int) -> tuple[jax.Array, jax.Arra
 
 
 def step_candidates(step_fn: StepFn, tokens: jax.Array, cache: PyTree, node: jax.Array,
-                                        constraint: Optional[trie_lib.ItemTrie], score_mode: str,
-                                        width: int) -> tuple[jax.Array, jax.Array, PyTree]:
+                    constraint: Optional[trie_lib.ItemTrie], score_mode: str,
+                    width: int) -> tuple[jax.Array, jax.Array, PyTree]:
     """One model step -> per-beam best continuations (log-prob [n, C], token [n, C]) + cache.
 
     ``C = width`` except on a purely sparse trie with fan-out F < width, where ``C = F``.
@@ -122,10 +122,10 @@ def step_candidates(step_fn: StepFn, tokens: jax.Array, cache: PyTree, node: jax
 
 
 def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes: int,
-                                max_decode_len: int, eos_id: int, alpha: float = 1.0,
-                                length_penalty: str = 'hf', constraint: Optional[trie_lib.ItemTrie] = None,
-                                score_mode: str = 'allowed', bos_id: int = 0,
-                                early_stop: bool = True) -> tuple[jax.Array, jax.Array]:
+                max_decode_len: int, eos_id: int, alpha: float = 1.0,
+                length_penalty: str = 'hf', constraint: Optional[trie_lib.ItemTrie] = None,
+                score_mode: str = 'allowed', bos_id: int = 0,
+                early_stop: bool = True) -> tuple[jax.Array, jax.Array]:
     """Beam search with K = ``num_decodes`` beams per example; returns the K best, best first.
 
     Args:
@@ -170,7 +170,7 @@ def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes:
     def body(state):
         i = state['i']
         lp, tok, cache = step_candidates(step_fn, state['tokens'], state['cache'], state['node'],
-                                                                          constraint, score_mode, width)  # [n, C]
+                                         constraint, score_mode, width)  # [n, C]
         c = lp.shape[1]
         total = (state['live_lp'].reshape(n, 1) + lp).reshape(b, k * c)  # [B, K*C]
         cand_lp, flat = jax.lax.top_k(total, min(width, k * c))  # [B, W]
@@ -194,19 +194,19 @@ def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes:
             node = trie_lib.advance(constraint, node, new_tok.reshape(n))
             node = jnp.where(jnp.isfinite(live_lp).reshape(n), node, -1)
         return dict(i=i + 1, tokens=new_tok.reshape(n).astype(jnp.int32),
-                                cache=gather_beams(cache, flat_src), node=node,
-                                live_seq=cand_seq[rows, pick], live_lp=live_lp,
-                                fin_seq=fin_seq, fin_score=fin_score)
+                    cache=gather_beams(cache, flat_src), node=node,
+                    live_seq=cand_seq[rows, pick], live_lp=live_lp,
+                    fin_seq=fin_seq, fin_score=fin_score)
 
     state = dict(
-            i=jnp.zeros((), jnp.int32),
-            tokens=jnp.full((n,), bos_id, jnp.int32),
-            cache=cache,
-            node=node0,
-            live_seq=jnp.zeros((b, k, length), jnp.int32),
-            live_lp=jnp.tile(jnp.concatenate([jnp.zeros(1), jnp.full(k - 1, NEG_INF)]), (b, 1)),
-            fin_seq=jnp.zeros((b, k, length), jnp.int32),
-            fin_score=jnp.full((b, k), NEG_INF),
+        i=jnp.zeros((), jnp.int32),
+        tokens=jnp.full((n,), bos_id, jnp.int32),
+        cache=cache,
+        node=node0,
+        live_seq=jnp.zeros((b, k, length), jnp.int32),
+        live_lp=jnp.tile(jnp.concatenate([jnp.zeros(1), jnp.full(k - 1, NEG_INF)]), (b, 1)),
+        fin_seq=jnp.zeros((b, k, length), jnp.int32),
+        fin_score=jnp.full((b, k), NEG_INF),
     )
     state = jax.lax.while_loop(cond, body, state)
     fin_seq, fin_score = state['fin_seq'], state['fin_score']
@@ -220,14 +220,17 @@ def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes:
 
 
 def greedy_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, max_decode_len: int,
-                                    eos_id: int, constraint: Optional[trie_lib.ItemTrie] = None,
-                                    score_mode: str = 'allowed',
-                                    bos_id: int = 0) -> tuple[jax.Array, jax.Array]:
-    """Argmax decoding: sequences int32 [B, L] (pad 0 after EOS), summed log-probs [B].
+                  eos_id: int, num_decodes: int = 1,
+                  constraint: Optional[trie_lib.ItemTrie] = None, score_mode: str = 'allowed',
+                  bos_id: int = 0) -> tuple[jax.Array, jax.Array]:
+    """Argmax decoding with ``beam_search``'s interface (so it can be a wrapper ``decode_fn``).
 
-    A row whose constraint leaves no valid token (or that hits L without EOS under a
-    constraint) gets score -inf and pad tokens.
+    Returns sequences int32 [B, 1, L] (pad 0 after EOS) and summed log-probs [B, 1]. A row whose
+    constraint leaves no valid token (or that reaches L without EOS under a constraint) gets
+    score -inf and pad tokens. ``num_decodes`` must be 1.
     """
+    if num_decodes != 1:
+        raise ValueError(f'greedy_search returns one decode, got num_decodes={num_decodes}')
     if score_mode not in SCORE_MODES:
         raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
     b, length = batch_size, max_decode_len
@@ -239,7 +242,7 @@ def greedy_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, max_decode
     def body(state):
         i = state['i']
         lp, tok, cache = step_candidates(step_fn, state['tokens'], state['cache'], state['node'],
-                                                                          constraint, score_mode, 1)  # [B, 1]
+                                         constraint, score_mode, 1)  # [B, 1]
         lp, tok = lp[:, 0], tok[:, 0]
         live = ~state['done']
         seq = state['seq'].at[:, i].set(jnp.where(live, tok, 0))
@@ -248,15 +251,15 @@ def greedy_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, max_decode
         if constraint is not None:
             node = trie_lib.advance(constraint, node, tok)
         return dict(i=i + 1, tokens=tok, cache=cache, node=node, seq=seq, score=score,
-                                done=state['done'] | (tok == eos_id) | ~jnp.isfinite(lp))
+                    done=state['done'] | (tok == eos_id) | ~jnp.isfinite(lp))
 
     state = dict(i=jnp.zeros((), jnp.int32), tokens=jnp.full((b,), bos_id, jnp.int32),
-                              cache=cache, node=node0, seq=jnp.zeros((b, length), jnp.int32),
-                              score=jnp.zeros(b), done=jnp.zeros(b, bool))
+                 cache=cache, node=node0, seq=jnp.zeros((b, length), jnp.int32),
+                 score=jnp.zeros(b), done=jnp.zeros(b, bool))
     state = jax.lax.while_loop(cond, body, state)
     score = state['score']
     if constraint is not None:
         ended = jnp.any(state['seq'] == eos_id, axis=1)
         score = jnp.where(ended, score, NEG_INF)
     seq = jnp.where(jnp.isfinite(score)[:, None], state['seq'], 0)
-    return seq, score
+    return seq[:, None], score[:, None]

@@ -73,7 +73,7 @@ def _pad_sequences(sequences: Sequence[Sequence[int]], eos_id: int) -> np.ndarra
         bad = np.flatnonzero(last != eos_id)
         if bad.size:
             raise ValueError(f'sequence #{int(bad[0])} does not end with eos_id={eos_id}: '
-                                              f'{list(sequences[int(bad[0])])}')
+                             f'{list(sequences[int(bad[0])])}')
         if (flat < 0).any():
             raise ValueError('token ids must be >= 0')
     return out

@@ -35,7 +35,7 @@ def _decoder_batch(batch: Batch, decoder_inputs: jnp.ndarray) -> dict:
 
 
 def yes_probability(logits_fn: LogitsFn, batch: Batch, *, yes_id: int, no_id: int,
-                                        p5_step_index: bool = False, bos_id: int = 0) -> jnp.ndarray:
+                    p5_step_index: bool = False, bos_id: int = 0) -> jnp.ndarray:
     """P(yes) among {yes, no} per row, float32 [N].
 
     Args:
@@ -58,7 +58,7 @@ def yes_probability(logits_fn: LogitsFn, batch: Batch, *, yes_id: int, no_id: in
 
 
 def rank_by_score(scores: np.ndarray, candidates: np.ndarray, top_k: int | None = None
-                                    ) -> np.ndarray:
+                  ) -> np.ndarray:
     """Candidates [U, C] sorted by descending score [U, C]; ties keep the listed order.
 
     Returns the first ``top_k`` (all when None) ranked candidates per user, [U, top_k].
@@ -66,6 +66,6 @@ def rank_by_score(scores: np.ndarray, candidates: np.ndarray, top_k: int | None 
     scores, candidates = np.asarray(scores), np.asarray(candidates)
     if scores.shape != candidates.shape or scores.ndim != 2:
         raise ValueError(f'scores {scores.shape} and candidates {candidates.shape} must both be '
-                                          '[users, candidates]')
+                         '[users, candidates]')
     order = np.argsort(-scores, axis=1, kind='stable')
     return np.take_along_axis(candidates, order, axis=1)[:, :top_k]

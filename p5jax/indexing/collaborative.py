@@ -1,7 +1,9 @@
 """`cid`: collaborative IDs from hierarchical spectral clustering of the co-occurrence graph.
 
 The graph comes from training sequences only (`cooccurrence.py`). A node with more than `k`
-items is split into `n` clusters; recursion stops at clusters of at most `k` items. An ID is one
+items is split into `n` clusters; recursion stops at clusters of at most `k` items. The root is
+split whenever it has more than `n` items, so a catalog smaller than `k` (the demo) still gets
+one level of collaborative structure. An ID is one
 token per level naming the cluster taken there (`<c0>`..`<c{n-1}>`, shared by all levels), then a
 leaf number within the final cluster: `<c12><c3> 7` (digits style, so `<c12><c3> 1 7` for 17).
 
@@ -26,6 +28,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import solve_triangular
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
@@ -53,7 +56,7 @@ def _orthonormalize(y: np.ndarray) -> np.ndarray:
   for _ in range(2):
     gram = y.T @ y
     gram[np.diag_indices_from(gram)] += 1e-10 * np.trace(gram) / len(gram)
-    y = np.linalg.solve(np.linalg.cholesky(gram), y.T).T
+    y = solve_triangular(np.linalg.cholesky(gram), y.T, lower=True).T
   return y
 
 
@@ -124,7 +127,7 @@ def hierarchical_clusters(graph: sp.csr_matrix, k: int, n: int,
   queue = collections.deque([(np.arange(graph.shape[0]), ())])
   while queue:
     members, path = queue.popleft()
-    if len(members) <= k:
+    if len(members) <= (n if not path else k):  # the root is split even when <= k
       leaf[members[rng.permutation(len(members))]] = np.arange(len(members))
       for i in members:
         paths[i] = path
@@ -139,9 +142,10 @@ def build_cid(inputs: IndexInputs, *, seed: int = 0, k: int = 500, n: int = 20,
               number_style: str = "digits") -> ItemIndex:
   items = sorted(inputs.all_items)
   graph = cooccurrence_graph(inputs.train_sequences, items)
-  # BLAS here only sees tall-skinny [items, n+10] products; multithreaded OpenBLAS spins on
-  # them (measured 8x slower on a shared 2-core machine), and they are memory-bound anyway.
-  with threadpool_limits(limits=1, user_api="blas"):
+  # BLAS and k-means here only see tall-skinny [items, n+10] arrays; multithreaded OpenBLAS /
+  # OpenMP spin on them (measured 8x slower on a shared 2-core machine) and they are
+  # memory-bound anyway, so this runs single-threaded.
+  with threadpool_limits(limits=1):
     paths, leaf = hierarchical_clusters(graph, k, n, seed)
   prefixes = {i: "".join(cluster_token(j) for j in p) for i, p in zip(items, paths)}
   leaves = {i: format_number(int(x), number_style) for i, x in zip(items, leaf)}

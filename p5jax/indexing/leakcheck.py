@@ -8,6 +8,13 @@ max(history)+1, so this rule scores HR@5 ~0.056 on Beauty; on a clean scheme it 
 (K / #items). It is compared with a popularity baseline (the K items most frequent in all users'
 histories, the same list for everyone). `leak` is true when the rule beats popularity.
 
+Reading the flag: the rule only looks at ID strings, so beating popularity means the naming
+carries information about the held-out item. For `original` that is the test-position leak.
+Content schemes (`contid`, `tid`) may trip it legitimately on weak-popularity data, because
+their ID order puts similar items side by side (Beauty: ~0.01 vs popularity 0.007, against
+0.045 for `original`); there the flag asks for a look, it is not a verdict. Schemes built from
+training interactions only (`rid`, `sid`, `cid`, `iid`) stay near chance.
+
 Console script: `p5jax-leakcheck --prepared_dir=DIR --scheme=NAME`; its last output line is one
 JSON object.
 """

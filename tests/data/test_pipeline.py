@@ -16,7 +16,8 @@ def _prepare(raw_dir, out, dataset="beauty", **kw):
 def test_amazon_prepared_contents(amazon_dir, tmp_path):
   manifest, ds = _prepare(amazon_dir, tmp_path / "out", protocol="original", seed=1)
   assert manifest["format_version"] == 1 and manifest["protocol"] == "original"
-  assert (manifest["num_users"], manifest["num_items"], manifest["num_interactions"]) == (10, 12, 70)
+  counts = (manifest["num_users"], manifest["num_items"], manifest["num_interactions"])
+  assert counts == (10, 12, 70)
   assert manifest["has_reviews"] and manifest["has_explanations"] and manifest["has_metadata"]
   assert sorted(ds.users) == list(range(1, 11)) and sorted(ds.items) == list(range(1, 13))
   assert ds.items[1]["title"].startswith("title ") and ds.items[1]["categories"]

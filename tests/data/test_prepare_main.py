@@ -36,3 +36,18 @@ def test_malformed_input_exits_nonzero_naming_line(amazon_dir, tmp_path, run_mai
   assert run_main("--dataset=beauty", f"--raw_dir={amazon_dir}",
                   f"--out_dir={tmp_path / 'out'}") == 1
   assert "reviews_Beauty_5.json.gz, line 7: malformed JSON" in capsys.readouterr().err
+
+
+def test_id_schemes_are_built_with_p5jax_indexing(sequences_dir, tmp_path, run_main):
+  out = tmp_path / "out"
+  assert run_main("--dataset=sequences", f"--raw_dir={sequences_dir}", f"--out_dir={out}",
+                  "--num_negatives=2", "--id_schemes=rid") == 0
+  assert (out / "indexes" / "rid.json").is_file()
+  assert '"rid"' in (out / "manifest.json").read_text()
+
+
+def test_scheme_refused_by_indexing_exits_nonzero(sequences_dir, tmp_path, run_main, capsys):
+  assert run_main("--dataset=sequences", f"--raw_dir={sequences_dir}",
+                  f"--out_dir={tmp_path / 'out'}", "--num_negatives=2",
+                  "--id_schemes=original") == 1  # leaky numbering under protocol=corrected
+  assert "error: scheme 'original'" in capsys.readouterr().err

@@ -123,8 +123,9 @@ def test_greedy_matches_stepwise_argmax():
         total += lp[tok]
         if tok == EOS:
             break
-    assert list(np.asarray(seqs[1][:len(prefix)])) == prefix
-    np.testing.assert_allclose(np.asarray(scores), [total, total], rtol=1e-5)
+    assert seqs.shape == (2, 1, 6) and scores.shape == (2, 1)
+    assert list(np.asarray(seqs[1, 0, :len(prefix)])) == prefix
+    np.testing.assert_allclose(np.asarray(scores[:, 0]), [total, total], rtol=1e-5)
 
 
 def test_greedy_under_constraint_returns_an_item():
@@ -133,7 +134,7 @@ def test_greedy_under_constraint_returns_an_item():
     trie = compile_trie(items, vocab_size=6, eos_id=EOS)
     seqs, scores = greedy_search(dec.step_fn, dec.init_cache(3), batch_size=3,
                                  max_decode_len=4, eos_id=EOS, constraint=trie)
-    assert all(list(strip(r)) in items for r in np.asarray(seqs))
+    assert all(list(strip(r)) in items for r in np.asarray(seqs)[:, 0])
     assert np.isfinite(np.asarray(scores)).all()
 
 
@@ -153,6 +154,9 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match='score_mode'):
         beam_search(dec.step_fn, dec.init_cache(2), batch_size=1, num_decodes=2,
                     max_decode_len=3, eos_id=EOS, score_mode='bogus')
+    with pytest.raises(ValueError, match='num_decodes'):
+        greedy_search(dec.step_fn, dec.init_cache(2), batch_size=1, num_decodes=2,
+                      max_decode_len=3, eos_id=EOS)
     with pytest.raises(ValueError, match='length_penalty'):
         beam_search(dec.step_fn, dec.init_cache(2), batch_size=1, num_decodes=2,
                     max_decode_len=3, eos_id=EOS, length_penalty='bogus')

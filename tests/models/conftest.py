@@ -1,5 +1,6 @@
 """Tiny model fixtures shared by the model tests."""
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -45,6 +46,17 @@ def tiny_model(request):
                                 "scale_decoder_output")})
     model = EncoderDecoderModel(Transformer(cfg, WORD_START_TABLE))
     shapes = {k: v.shape for k, v in random_batch().items()}
-    variables = model.get_initial_variables(jax.random.key(1), shapes)
-    import flax.linen as nn
-    return model, nn.unbox(variables["params"])
+    return model, random_params(model, shapes)
+
+
+def random_params(model: EncoderDecoderModel, shapes: dict, seed: int = 0, scale: float = 0.3):
+    """Params of the right tree and shapes filled with N(0, scale) numbers.
+
+    Compiling the real initialisers costs far more than the tests themselves on a shared CPU;
+    `test_every_param_has_logical_axes` covers the real `get_initial_variables` abstractly.
+    """
+    abstract = jax.eval_shape(lambda rng: model.get_initial_variables(rng, shapes),
+                              jax.random.key(0))["params"]
+    rng = np.random.default_rng(seed)
+    return jax.tree.map(lambda x: jnp.asarray(rng.normal(0.0, scale, x.shape), x.dtype),
+                        nn.unbox(abstract))

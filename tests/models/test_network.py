@@ -6,7 +6,7 @@ import pytest
 
 from p5jax.models import EncoderDecoderModel, Transformer
 
-from tests.models.conftest import WORD_START_TABLE, random_batch, tiny_config
+from tests.models.conftest import WORD_START_TABLE, random_batch, random_params, tiny_config
 
 LOGICAL_NAMES = {"vocab", "embed", "mlp", "heads", "kv", "relpos_buckets", None}
 
@@ -14,7 +14,8 @@ LOGICAL_NAMES = {"vocab", "embed", "mlp", "heads", "kv", "relpos_buckets", None}
 def _apply(model, params, batch, **kwargs):
     keys = ("encoder_input_tokens", "decoder_input_tokens", "decoder_target_tokens",
             "encoder_segment_ids", "decoder_segment_ids")
-    return model.module.apply({"params": params}, *[batch.get(k) for k in keys], **kwargs)
+    fn = jax.jit(lambda p, *args: model.module.apply({"params": p}, *args, **kwargs))
+    return fn(params, *[batch.get(k) for k in keys])
 
 
 def test_every_param_has_logical_axes(tiny_model):
@@ -28,8 +29,9 @@ def test_every_param_has_logical_axes(tiny_model):
         assert len(leaf.names) == leaf.value.ndim and set(leaf.names) <= LOGICAL_NAMES
 
 
-@pytest.mark.parametrize("num_decodes", [1, 3])
-def test_cached_decode_equals_teacher_forcing(tiny_model, num_decodes):
+def test_cached_decode_equals_teacher_forcing(tiny_model):
+    """Three beams per user (shared cross-attention keys/values), each fed its own tokens."""
+    num_decodes = 3
     model, params = tiny_model
     batch = random_batch(seed=1, batch=2)
     rows = 2 * num_decodes
@@ -39,17 +41,18 @@ def test_cached_decode_equals_teacher_forcing(tiny_model, num_decodes):
     tiled = {"encoder_input_tokens": jnp.repeat(batch["encoder_input_tokens"], num_decodes, 0),
              "decoder_input_tokens": dec_in, "decoder_target_tokens": targets}
     full = _apply(model, params, tiled)
-    step_fn, cache = model.make_step_fn(params, batch, num_decodes, max_decode_len=6)
+    cache = cache0 = jax.jit(lambda p, b: model.make_step_fn(p, b, num_decodes, 6)[1])(
+        params, batch)
     assert all(x.shape[0] == rows for x in jax.tree.leaves(cache) if x.ndim)
-    step_fn = jax.jit(step_fn)
+    step = jax.jit(lambda p, b, tok, c, sub=None: model.make_step_fn(p, b, num_decodes, 6)[0](
+        tok, c, sub))
     subset = jnp.asarray(rng.integers(0, 40, (rows, 5)), jnp.int32)
     for t in range(6):
-        logits, cache = step_fn(dec_in[:, t], cache)
+        logits, cache = step(params, batch, dec_in[:, t], cache)
         np.testing.assert_allclose(logits, full[:, t], atol=2e-5, rtol=1e-5)
     # vocab_subset: exactly the gathered logits of the same step.
-    step_fn, cache = model.make_step_fn(params, batch, num_decodes, max_decode_len=6)
-    full_logits, _ = step_fn(dec_in[:, 0], cache)
-    sub_logits, _ = step_fn(dec_in[:, 0], cache, subset)
+    full_logits, _ = step(params, batch, dec_in[:, 0], cache0)
+    sub_logits, _ = step(params, batch, dec_in[:, 0], cache0, subset)
     np.testing.assert_allclose(sub_logits, jnp.take_along_axis(full_logits, subset, axis=1),
                                atol=1e-5)
 
@@ -57,7 +60,7 @@ def test_cached_decode_equals_teacher_forcing(tiny_model, num_decodes):
 def test_packed_equals_separate(tiny_model):
     model, params = tiny_model
     a = random_batch(seed=3, batch=2, enc_len=5, dec_len=4)
-    enc, dec_in, tgt = (np.asarray(a[k]) for k in ("encoder_input_tokens",
+    enc, dec_in, tgt = (np.array(a[k]) for k in ("encoder_input_tokens",
                                                    "decoder_input_tokens",
                                                    "decoder_target_tokens"))
     enc[:, -1], tgt[:, -1] = 1, 1
@@ -76,8 +79,7 @@ def test_whole_word_at_inference_switch():
     batch = random_batch()
     cfg = tiny_config()
     model = EncoderDecoderModel(Transformer(cfg, WORD_START_TABLE))
-    params = nn.unbox(model.get_initial_variables(
-        jax.random.key(0), {k: v.shape for k, v in batch.items()})["params"])
+    params = random_params(model, {k: v.shape for k, v in batch.items()})
     quirk = EncoderDecoderModel(Transformer(cfg.__class__(**{**cfg.__dict__,
                                                             "whole_word_at_inference": False}),
                                             WORD_START_TABLE))

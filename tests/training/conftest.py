@@ -1,12 +1,12 @@
-"""Fixtures for trainer tests: a tiny model (real `p5jax.models` when present) and batches."""
+"""Fixtures for trainer tests: a tiny real `p5jax.models` T5 (P5's T5 1.0 layout)."""
 
 from __future__ import annotations
 
 import pytest
 
-from training_fakes import VOCAB, FakeEncoderDecoderModel, TinySeq2Seq
+from training_fakes import tiny_t5
 
 
 @pytest.fixture
 def tiny_model():
-    return FakeEncoderDecoderModel(TinySeq2Seq(vocab_size=VOCAB))
+    return tiny_t5()

@@ -8,7 +8,7 @@ import pytest
 import seqio_fixtures
 from p5jax.training.data import DatasetConfig, get_dataset, resolve_task, resumable_batches
 from p5jax.training.partitioning import DataLayout
-from training_fakes import FakeEncoderDecoderModel, TinySeq2Seq
+from training_fakes import tiny_t5
 
 
 def _cfg(shuffle=True, seed=5):
@@ -16,7 +16,7 @@ def _cfg(shuffle=True, seed=5):
                          shuffle=shuffle, seed=seed)
 
 
-MODEL = FakeEncoderDecoderModel(TinySeq2Seq())
+MODEL = tiny_t5()
 
 
 def test_skip_ahead_resumes_the_same_stream():

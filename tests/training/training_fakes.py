@@ -1,7 +1,8 @@
-"""A tiny encoder-decoder stand-in honouring the `EncoderDecoderModel` contract (CONTRACTS §1).
+"""Tiny models and batches for trainer tests.
 
-Used until/unless the real `p5jax.models` is importable; every parameter carries logical axis
-names so partitioning is exercised exactly as with the real model.
+`tiny_t5` is the real `p5jax.models` T5 at toy sizes (what the tests use).
+`FakeEncoderDecoderModel` is a one-layer stand-in honouring the same wrapper contract; the
+launcher's gin tests use it so they do not depend on model gin files.
 """
 
 from __future__ import annotations
@@ -104,6 +105,18 @@ class FakeEncoderDecoderModel:
 ENC_LEN, DEC_LEN, VOCAB = 12, 6, 64
 
 
+def tiny_t5(dropout_rate: float = 0.1):
+    """The real model: T5 1.0 (ReLU, tied + scaled output), 1+1 layers, vocab 64."""
+    from p5jax import models
+    config = models.T5Config.t5_v1_0(vocab_size=VOCAB, emb_dim=16, num_heads=2, head_dim=8,
+                                     mlp_dim=32, num_encoder_layers=1, num_decoder_layers=1,
+                                     dropout_rate=dropout_rate,
+                                     relative_attention_num_buckets=8,
+                                     relative_attention_max_distance=16)
+    vocab = seqio.PassThroughVocabulary(VOCAB, eos_id=1)
+    return models.EncoderDecoderModel(models.Transformer(config), vocab, vocab)
+
+
 def random_batch(seed: int, batch_size: int = 8) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     enc = rng.integers(2, VOCAB, (batch_size, ENC_LEN)).astype(np.int32)
@@ -114,4 +127,6 @@ def random_batch(seed: int, batch_size: int = 8) -> dict[str, np.ndarray]:
             "decoder_target_tokens": tgt, "decoder_loss_weights": np.ones_like(tgt)}
 
 
-INPUT_SHAPES = {"encoder_input_tokens": (8, ENC_LEN), "decoder_input_tokens": (8, DEC_LEN)}
+INPUT_SHAPES = {"encoder_input_tokens": (8, ENC_LEN),
+                **{k: (8, DEC_LEN) for k in ("decoder_input_tokens", "decoder_target_tokens",
+                                             "decoder_loss_weights")}}
