@@ -12,7 +12,9 @@ tokens' logits; `full` normalises over the vocabulary first, as Hugging Face's
 `prefix_allowed_tokens_fn`); `unconstrained` decodes over the whole vocabulary with the same
 beam settings. Prints users/s, ms/user, compile time (kept apart), the fraction of returned
 beams that are catalog items, the trie's size and build time, and achieved GFLOP/s against an
-fp32 matmul peak measured in this same run. The last line is one JSON object.
+fp32 matmul peak measured in this same run. `--hf_baseline` also times Hugging Face `generate`
+with a `prefix_allowed_tokens_fn` trie on the same config, shapes and load (torch, CPU). The
+last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -97,6 +99,53 @@ def matmul_peak_gflops(n: int = 1024, reps: int = 10) -> float:
     return 2 * n**3 / best / 1e9
 
 
+def hf_generate_ms_per_user(args, dec_len: int, catalog: list[list[int]]) -> float:
+    """The baseline: Hugging Face `generate` + `prefix_allowed_tokens_fn` over a dict trie.
+
+    Same T5 1.0 config, random weights, beams, prompts and catalog; torch on CPU.
+    """
+    import torch
+    import transformers
+
+    size = SIZES[args.model]
+    config = transformers.T5Config(
+        vocab_size=VOCAB_SIZE, d_model=size["emb_dim"], d_kv=size["head_dim"],
+        d_ff=size["mlp_dim"], num_layers=size["num_encoder_layers"],
+        num_decoder_layers=size["num_decoder_layers"], num_heads=size["num_heads"],
+        feed_forward_proj="relu", tie_word_embeddings=True, decoder_start_token_id=0,
+        eos_token_id=EOS, pad_token_id=0, dropout_rate=0.0)
+    torch.manual_seed(args.seed)
+    model = transformers.T5ForConditionalGeneration(config).eval()
+    root: dict = {}
+    for seq in catalog:
+        node = root
+        for t in seq:
+            node = node.setdefault(t, {})
+
+    def allowed(batch_id, input_ids):
+        node = root
+        for t in input_ids.tolist()[1:]:
+            node = node.get(t)
+            if node is None:
+                return [EOS]
+        return list(node) or [EOS]
+
+    rng = np.random.default_rng(args.seed)
+    times = []
+    for _ in range(args.batches + 1):  # the first batch warms up
+        enc = rng.integers(2, VOCAB_SIZE, size=(args.batch, args.input_len))
+        enc[:, -1] = EOS
+        t = time.perf_counter()
+        with torch.no_grad():
+            model.generate(torch.as_tensor(enc), num_beams=args.beams,
+                           num_return_sequences=args.beams, max_length=dec_len + 1,
+                           early_stopping=True, do_sample=False,
+                           prefix_allowed_tokens_fn=(allowed if args.mode == "constrained"
+                                                     else None))
+        times.append(time.perf_counter() - t)
+    return 1e3 * float(np.median(times[1:])) / args.batch
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=sorted(SIZES), default="tiny")
@@ -112,6 +161,8 @@ def main(argv=None) -> dict:
                    help="0: the longest item ID plus EOS")
     p.add_argument("--batches", type=int, default=3, help="timed batches after compilation")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hf_baseline", action="store_true",
+                   help="also time Hugging Face generate (+ prefix_allowed_tokens_fn trie)")
     args = p.parse_args(argv)
 
     cfg = T5Config(vocab_size=VOCAB_SIZE, mlp_activations=("relu",), dropout_rate=0.0,
@@ -124,8 +175,8 @@ def main(argv=None) -> dict:
     params = nn.meta.unbox(model.get_initial_variables(jax.random.key(args.seed),
                                                        shapes)["params"])
 
-    t = time.perf_counter()
     catalog = digit_catalog(args.items)
+    t = time.perf_counter()
     trie = compile_trie(catalog, vocab_size=VOCAB_SIZE, eos_id=EOS)
     trie_s = time.perf_counter() - t
     constraint = trie if args.mode == "constrained" else None
@@ -177,6 +228,9 @@ def main(argv=None) -> dict:
         "trie_build_s": trie_s, "trie_mb": trie.nbytes() / 1e6, "trie_edges": trie.num_edges,
         "gflops": gflops, "matmul_peak_gflops": peak, "fraction_of_peak": gflops / peak,
     }
+    if args.hf_baseline:
+        hf_ms = hf_generate_ms_per_user(args, dec_len, catalog)
+        result.update(hf_ms_per_user=hf_ms, speedup_vs_hf=hf_ms / result["ms_per_user"])
     print(f"model={args.model} items={args.items} beams={args.beams} batch={args.batch} "
           f"input_len={args.input_len} mode={args.mode} score_mode={args.score_mode} "
           f"max_decode_len={dec_len}")
@@ -187,6 +241,9 @@ def main(argv=None) -> dict:
     print(f"valid catalog items among returned beams: {result['valid_fraction']:.3f}")
     print(f"matmul work: {gflops:.1f} GFLOP/s achieved (<= {dec_len} steps counted) vs "
           f"{peak:.1f} GFLOP/s matmul peak ({100 * gflops / peak:.0f} %)")
+    if args.hf_baseline:
+        print(f"Hugging Face generate baseline: {result['hf_ms_per_user']:.2f} ms/user, "
+              f"speed-up {result['speedup_vs_hf']:.1f}x")
     print(json.dumps(result))
     return result
 

@@ -29,13 +29,12 @@ def prepared_beauty(cache_dir: str) -> str:
   from p5jax.data import prepare
   out = os.path.join(cache_dir, 'beauty_sequences')
   if not os.path.isfile(os.path.join(out, 'manifest.json')):
-    prepare('beauty', BEAUTY_RAW, out, protocol='corrected')
+    prepare('sequences', BEAUTY_RAW, out, protocol='corrected')
   return out
 
 
 def pipeline_rate(name: str, pack: bool, batch_size: int, seconds: float) -> dict:
   """Examples/s of the feature-converted pretrain mixture after a 2-batch warm-up."""
-  import numpy as np
   import seqio
   start = time.perf_counter()
   ds = seqio.get_dataset(name, task_feature_lengths=LENGTHS, dataset_split='train', shuffle=True,

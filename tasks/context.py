@@ -69,8 +69,12 @@ class DatasetContext:
     record = self.dataset.users.get(user) or {}
     return record.get('name') or record.get('raw_id') or str(user)
 
+  @functools.cached_property
+  def _item_ids(self) -> dict[int, str]:
+    return {int(i): self.index.item_to_tokens(int(i)) for i in self.dataset.items}
+
   def item_id(self, item: int) -> str:
-    return self.index.item_to_tokens(item)
+    return self._item_ids[item]
 
   def item_field(self, item: int, field: str, fallback: str) -> str:
     value = (self.dataset.items.get(item) or {}).get(field)
@@ -81,7 +85,8 @@ class DatasetContext:
                            'unknown title')
 
   def join_items(self, items: Sequence[int], separator: str) -> str:
-    return separator.join(self.item_id(i) for i in items)
+    ids = self._item_ids
+    return separator.join([ids[i] for i in items])
 
   def fits(self, text: str) -> bool:
     """Whether ``text`` plus EOS fits the input length (always True without a token counter)."""

@@ -18,7 +18,7 @@ import gin
 import seqio
 
 from p5jax import prompts
-from tasks import decoding, evaluation, families
+from tasks import decoding, direct, evaluation, families, reviews, sequential
 from tasks.context import DatasetContext
 from tasks.source import PromptExamplesSource
 from tasks.vocabulary import LazySentencePieceVocabulary
@@ -26,10 +26,10 @@ from tasks.vocabulary import LazySentencePieceVocabulary
 PreparedDir = Union[str, os.PathLike, Callable[[], str]]
 
 # Relative size of a family in one P5 epoch (spec §2.5): examples per user or per train record.
-P5_EXAMPLES_PER_USER = {'sequential': 20, 'direct': 15}
+P5_EXAMPLES_PER_USER = {'sequential': sequential.TRAIN_PER_USER, 'direct': direct.TRAIN_PER_USER}
 
 _LOCK = threading.Lock()
-_REGISTERED: dict[str, tuple] = {}
+_REGISTERED: dict[str, tuple] = {}  # dataset name -> (arguments, task names, mixture names)
 _SPECS: dict[str, 'TaskInfo'] = {}
 
 
@@ -109,7 +109,6 @@ def _p5_rate(family: str, context: Callable[[], DatasetContext]) -> Callable[[se
     if family in P5_EXAMPLES_PER_USER:
       return float(P5_EXAMPLES_PER_USER[family] * len(ctx.users))
     seen = prompts.family_templates(ctx.variant, family, seen=True)
-    from tasks import reviews
     return float(len(reviews.records(ctx, family, 'train', seen)))
 
   return rate
@@ -124,12 +123,12 @@ _PREPROCESSORS = (seqio.preprocessors.tokenize, seqio.preprocessors.append_eos_a
 
 
 def _remove(name: str) -> None:
-  prefix = f'p5_{name}_'
-  for registry in (seqio.MixtureRegistry, seqio.TaskRegistry):
-    for key in [k for k in registry.names() if k.startswith(prefix)]:
-      registry.remove(key)
-  for key in [k for k in _SPECS if k.startswith(prefix)]:
-    del _SPECS[key]
+  _, task_names, mixture_names = _REGISTERED.pop(name, (None, (), ()))
+  for mixture in mixture_names:
+    seqio.MixtureRegistry.remove(mixture)
+  for task in task_names:
+    seqio.TaskRegistry.remove(task)
+    _SPECS.pop(task, None)
 
 
 @gin.configurable
@@ -159,8 +158,8 @@ def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid
   key = (prepared_dir, id_scheme, protocol, seed, variant, families_present,
          tuple(sorted((rates or {}).items())), input_length, train_epochs, shuffle_buffer_size)
   with _LOCK:
-    if _REGISTERED.get(name) == key:
-      return tuple(k for k in _SPECS if k.startswith(f'p5_{name}_'))
+    if name in _REGISTERED and _REGISTERED[name][0] == key:
+      return _REGISTERED[name][1]
     _remove(name)
     if families_present is None or variant is None or protocol is None:
       manifest = _read_manifest(_resolve(prepared_dir))
@@ -174,8 +173,8 @@ def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid
                   shuffle_buffer_size=shuffle_buffer_size)
     names = _register_tasks(name, variant, families_present, context, common, train_epochs,
                             protocol)
-    _register_mixtures(name, variant, families_present, context, rates or {})
-    _REGISTERED[name] = key
+    mixtures = _register_mixtures(name, variant, families_present, context, rates or {})
+    _REGISTERED[name] = (key, names, mixtures)
     return names
 
 
@@ -206,6 +205,7 @@ def _register_mixtures(name, variant, families_present, context, rates):
   train = [(f'p5_{name}_{f}_train', rates.get(f, _p5_rate(f, context)))
            for f in families_present if prompts.family_templates(variant, f, seen=True)]
   seqio.MixtureRegistry.add(f'p5_{name}_pretrain', train)
+  mixtures = [f'p5_{name}_pretrain']
   templates = prompts.templates(variant)
   evaluated = [templates[t] for t in prompts.EVAL_TEMPLATES[variant]]
   unseen = [t for t in templates.values() if not t.seen]
@@ -214,3 +214,5 @@ def _register_mixtures(name, variant, families_present, context, rates):
              if t.family in families_present]
     if tasks:
       seqio.MixtureRegistry.add(f'p5_{name}_{suffix}', tasks, default_rate=1.0)
+      mixtures.append(f'p5_{name}_{suffix}')
+  return tuple(mixtures)

@@ -38,17 +38,14 @@ def sample_negatives(rng: np.random.Generator, all_items: np.ndarray, exclude: C
   if len(all_items) - len(exclude) < count:
     raise ValueError(f'cannot draw {count} negatives: only {len(all_items)} items, '
                      f'{len(exclude)} excluded')
-  picked: list[int] = []
-  seen = set(exclude)
+  excluded = np.fromiter(exclude, np.int64, len(exclude))
+  picked = np.empty(0, np.int64)
   while len(picked) < count:
-    for item in all_items[rng.integers(len(all_items), size=2 * (count - len(picked)) + 8)]:
-      item = int(item)
-      if item not in seen:
-        seen.add(item)
-        picked.append(item)
-        if len(picked) == count:
-          break
-  return picked
+    draw = all_items[rng.integers(len(all_items), size=2 * (count - len(picked)) + 8)]
+    draw = np.concatenate([picked, draw[~np.isin(draw, excluded)]])
+    _, first = np.unique(draw, return_index=True)
+    picked = draw[np.sort(first)][:count]  # distinct, in draw order
+  return picked.tolist()
 
 
 def shuffled_candidates(rng: np.random.Generator, positive: int,

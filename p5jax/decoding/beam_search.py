@@ -29,7 +29,7 @@ log-probabilities, the number the ranking used).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Protocol
+from typing import Any, Optional, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -117,7 +117,7 @@ def step_candidates(step_fn: StepFn, tokens: jax.Array, cache: PyTree, node: jax
 
     if not constraint.has_dense:
         return sparse(cache)
-    at_dense = jnp.any(constraint.dense_row[jnp.maximum(node, 0)] >= 0)
+    at_dense = jnp.any((node >= 0) & (constraint.dense_row[jnp.maximum(node, 0)] >= 0))
     return jax.lax.cond(at_dense, dense, sparse, cache)
 
 

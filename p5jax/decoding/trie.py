@@ -3,7 +3,8 @@
 A trie (or a forest of tries, one per example) is stored in CSR form:
 
 * ``child_start[node] .. child_start[node + 1]`` indexes the node's outgoing edges;
-* ``child_token[edge]`` / ``child_node[edge]`` give each edge's token and target node.
+* ``child_token[edge]`` is the edge's token; edge ``e`` always leads to node ``e + 1`` (nodes
+  are numbered in BFS order), so no target array is stored.
 
 Edges of one node are contiguous and sorted by token. Nodes whose fan-out exceeds
 ``dense_threshold`` (e.g. the root of a catalog where every item is one token) also get a dense
@@ -36,9 +37,8 @@ class ItemTrie:
 
     child_start: jax.Array  # int32 [N + 1]
     child_token: jax.Array  # int32 [E]
-    child_node: jax.Array  # int32 [E]
     roots: jax.Array  # int32 [R]; R == 1 (shared) or R == batch size
-    dense_row: jax.Array  # int32 [N]; -1 where the node has no dense row
+    dense_row: jax.Array  # int32 [N] (-1: no dense row), or [1] when has_dense is False
     dense_child: jax.Array  # int32 [D, V] child node per token, -1 if invalid (D >= 1)
     max_fanout: int = dataclasses.field(metadata=dict(static=True))  # F over sparse nodes
     vocab_size: int = dataclasses.field(metadata=dict(static=True))
@@ -126,7 +126,7 @@ def _to_trie(child_start: np.ndarray, child_token: np.ndarray, roots: np.ndarray
     if not (roots.size == 1 and roots[0] == 0):
         fanout[0] = 0  # node 0 of a forest is a super-root that beams never visit
     dense_nodes = np.flatnonzero(fanout > dense_threshold)
-    dense_row = np.full(num_nodes, -1, np.int32)
+    dense_row = np.full(num_nodes if dense_nodes.size else 1, -1, np.int32)
     dense_row[dense_nodes] = np.arange(dense_nodes.size, dtype=np.int32)
     dense_child = np.full((max(dense_nodes.size, 1), vocab_size if dense_nodes.size else 1), -1,
                           np.int32)
@@ -137,7 +137,6 @@ def _to_trie(child_start: np.ndarray, child_token: np.ndarray, roots: np.ndarray
     return ItemTrie(
         child_start=jnp.asarray(child_start, jnp.int32),
         child_token=jnp.asarray(child_token, jnp.int32),
-        child_node=jnp.arange(1, child_token.size + 1, dtype=jnp.int32),
         roots=jnp.asarray(roots, jnp.int32),
         dense_row=jnp.asarray(dense_row),
         dense_child=jnp.asarray(dense_child),
@@ -218,7 +217,9 @@ def allowed(trie: ItemTrie, node: jax.Array) -> tuple[jax.Array, jax.Array]:
     count = trie.child_start[node + 1] - start  # [n]
     slot = jnp.arange(trie.max_fanout, dtype=jnp.int32)  # [F]
     edge = jnp.minimum(start[:, None] + slot, trie.num_edges - 1)  # [n, F]
-    ok = (slot < count[:, None]) & (live & (trie.dense_row[node] < 0))[:, None]
+    if trie.has_dense:
+        live = live & (trie.dense_row[node] < 0)
+    ok = (slot < count[:, None]) & live[:, None]
     tokens = jnp.where(ok, trie.child_token[edge], 0)
     return tokens, ok
 
@@ -241,7 +242,7 @@ def advance(trie: ItemTrie, node: jax.Array, token: jax.Array) -> jax.Array:
     start = trie.child_start[jnp.maximum(node, 0)]  # [n]
     hit = ok & (tokens == token[:, None])  # [n, F]
     edge = jnp.minimum(start + jnp.argmax(hit, axis=1), trie.num_edges - 1)  # [n]
-    child = jnp.where(hit.any(axis=1), trie.child_node[edge], -1)
+    child = jnp.where(hit.any(axis=1), edge + 1, -1)  # edge e leads to node e + 1
     if trie.has_dense:
         row = trie.dense_row[jnp.maximum(node, 0)]  # [n]
         dense = trie.dense_child[jnp.maximum(row, 0), token]

@@ -3,22 +3,22 @@
 The graph comes from training sequences only (`cooccurrence.py`). A node with more than `k`
 items is split into `n` clusters; recursion stops at clusters of at most `k` items. The root is
 split whenever it has more than `n` items, so a catalog smaller than `k` (the demo) still gets
-one level of collaborative structure. An ID is one
-token per level naming the cluster taken there (`<c0>`..`<c{n-1}>`, shared by all levels), then a
-leaf number within the final cluster: `<c12><c3> 7` (digits style, so `<c12><c3> 1 7` for 17).
+one level of collaborative structure. An ID is one token per level naming the cluster taken
+there (`<c0>`, `<c1>`, ..., shared by all levels), then a leaf number within the final
+cluster: `<c12><c3> 7` (digits style, so `<c12><c3> 1 7` for 17).
 
 Splitting a node: nodes with no edges inside it ("isolated": cold items, or items whose
-co-occurrences all fall outside the node) form one extra cluster; the others get a
-spectral embedding (top-`n` eigenvectors of the normalised adjacency D^-1/2 A D^-1/2, rows
-normalised) clustered with scikit-learn `KMeans`. The eigenvectors come from a dense `eigh` on
-small nodes and otherwise from a few steps of block subspace iteration on the PSD matrix
-(I + D^-1/2 A D^-1/2) / 2 (same eigenvectors) with Cholesky-QR orthonormalisation and a final
-Rayleigh-Ritz step (`_top_eigenvectors`): only sparse x [items, n+10] products and small dense
-algebra, which keeps a 1M-item catalog to minutes where ARPACK's restarts took far longer. When that
-yields a single cluster, or a node has no edges at all, it is split at random into `n` balanced
-parts, so the recursion always terminates. Everything is sparse; cost grows with the graph's
-edges, not items^2. Clusters at each node are numbered by decreasing size, so a node has at
-most n+1 children and the scheme adds at most n+1 tokens.
+co-occurrences all fall outside the node) form one extra cluster; the others get a spectral
+embedding (top-`n` eigenvectors of the normalised adjacency D^-1/2 A D^-1/2, rows normalised)
+clustered with scikit-learn `KMeans`. The eigenvectors come from a dense `eigh` on small nodes,
+otherwise from block subspace iteration on the PSD matrix (I + D^-1/2 A D^-1/2) / 2 (same
+eigenvectors) with Cholesky-QR and a final Rayleigh-Ritz step (`_top_eigenvectors`): only
+sparse x [items, n+10] products and small dense algebra, which keeps a 1M-item catalog to
+minutes where ARPACK's restarts took far longer. When k-means yields a single cluster, or a
+node has no edges at all, it is split at random into `n` balanced parts, so the recursion
+always terminates. Everything is sparse; cost grows with the graph's edges, not items^2.
+Clusters at each node are numbered by decreasing size, so a node has at most n+1 children and
+the scheme adds at most n+1 tokens.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import string
 from typing import Mapping
 
@@ -34,15 +35,15 @@ class Template:
     if self.variant not in VARIANTS:
       raise ValueError(f'template {self.id}: unknown variant {self.variant!r}')
 
-  @property
+  @functools.cached_property
   def input_slots(self) -> tuple[str, ...]:
     return _slot_names(self.input)
 
-  @property
+  @functools.cached_property
   def target_slots(self) -> tuple[str, ...]:
     return _slot_names(self.target)
 
-  @property
+  @functools.cached_property
   def slots(self) -> frozenset[str]:
     """Every slot name the template needs (input and target)."""
     return frozenset(self.input_slots + self.target_slots)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from conftest import ToyDecoder
 from p5jax.decoding import greedy_search
 from p5jax.decoding.answer_sets import DECIMAL_RATINGS, compile_answer_set
+from toy_decoder import ToyDecoder
 
 EOS = 1
 CHARS = '0123456789.'

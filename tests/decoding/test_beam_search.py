@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import ToyDecoder, enumerate_unconstrained, score_sequences
 from p5jax.decoding import beam_search, compile_candidate_tries, compile_trie, greedy_search
 from p5jax.decoding.beam_search import gather_beams, masked_log_softmax
+from toy_decoder import ToyDecoder, enumerate_unconstrained, score_sequences
 
 EOS = 1
 

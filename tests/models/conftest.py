@@ -37,16 +37,26 @@ def random_batch(seed: int = 0, batch: int = 3, enc_len: int = 9, dec_len: int =
             "decoder_loss_weights": jnp.asarray(tgt > 0, jnp.float32)}
 
 
-@pytest.fixture(scope="module", params=["t5_v1_0", "t5_v1_1"])
-def tiny_model(request):
-    """(EncoderDecoderModel, unboxed params) for a T5 1.0 and a T5 1.1 tiny config."""
-    style = getattr(T5Config, request.param)
+def _tiny_model(style_name: str):
+    style = getattr(T5Config, style_name)
     cfg = style(**{k: v for k, v in tiny_config().__dict__.items()
                    if k not in ("mlp_activations", "logits_via_embedding",
                                 "scale_decoder_output")})
     model = EncoderDecoderModel(Transformer(cfg, WORD_START_TABLE))
     shapes = {k: v.shape for k, v in random_batch().items()}
     return model, random_params(model, shapes)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """(EncoderDecoderModel, params) of a tiny T5 1.0 (P5-style) model."""
+    return _tiny_model("t5_v1_0")
+
+
+@pytest.fixture(scope="session", params=["t5_v1_0", "t5_v1_1"])
+def tiny_model_both(request):
+    """(EncoderDecoderModel, params) for a T5 1.0 and a T5 1.1 tiny config."""
+    return _tiny_model(request.param)
 
 
 def random_params(model: EncoderDecoderModel, shapes: dict, seed: int = 0, scale: float = 0.3):

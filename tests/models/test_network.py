@@ -18,8 +18,8 @@ def _apply(model, params, batch, **kwargs):
     return fn(params, *[batch.get(k) for k in keys])
 
 
-def test_every_param_has_logical_axes(tiny_model):
-    model, _ = tiny_model
+def test_every_param_has_logical_axes(tiny_model_both):
+    model, _ = tiny_model_both
     shapes = {k: v.shape for k, v in random_batch().items()}
     boxed = jax.eval_shape(lambda rng: model.get_initial_variables(rng, shapes),
                            jax.random.key(0))["params"]
@@ -29,10 +29,10 @@ def test_every_param_has_logical_axes(tiny_model):
         assert len(leaf.names) == leaf.value.ndim and set(leaf.names) <= LOGICAL_NAMES
 
 
-def test_cached_decode_equals_teacher_forcing(tiny_model):
+def test_cached_decode_equals_teacher_forcing(tiny_model_both):
     """Three beams per user (shared cross-attention keys/values), each fed its own tokens."""
     num_decodes = 3
-    model, params = tiny_model
+    model, params = tiny_model_both
     batch = random_batch(seed=1, batch=2)
     rows = 2 * num_decodes
     rng = np.random.default_rng(2)

@@ -126,3 +126,15 @@ def test_demo_is_registered_lazily():
   assert tasks.feature_lengths('sequential') == {'inputs': 512, 'targets': 64}
   assert np.all([tasks.decoding_for(t).mode in tasks.MODES
                  for t in prompts.templates('yelp').values()])
+
+
+def test_register_from_gin(fixture_dir):
+  import gin
+  try:
+    gin.parse_config([f"tasks.registry.register_dataset.name = 'fromgin'",
+                      f"tasks.registry.register_dataset.prepared_dir = '{fixture_dir}'",
+                      "tasks.registry.register_dataset.id_scheme = 'sid'"])
+    names = tasks.register_dataset()
+  finally:
+    gin.clear_config()
+  assert 'p5_fromgin_sequential_2_13' in names and 'p5_fromgin_pretrain' in seqio.MixtureRegistry.names()

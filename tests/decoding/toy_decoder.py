@@ -1,11 +1,10 @@
-"""A toy recurrent decoder with a cache, obeying the StepFn protocol, plus its exhaustive oracle."""
+"""A toy recurrent decoder with a cache (the StepFn protocol) and an exhaustive-search oracle."""
 
 import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 
 class ToyDecoder:
@@ -72,8 +71,3 @@ def score_sequences(dec, seqs, alpha, kind, allowed_sets=None):
             total += row[tok]
         scores.append(total / penalty(len(s), alpha, kind))
     return seqs, np.array(scores)
-
-
-@pytest.fixture
-def toy_decoder():
-    return ToyDecoder
