@@ -70,7 +70,8 @@ def valid_fraction(seqs: np.ndarray, scores: np.ndarray, items: int) -> float:
 
 def decode_matmul_flops(cfg: T5Config, batch: int, beams: int, enc_len: int, dec_len: int,
                         out_width: int) -> float:
-    """Matmul FLOPs of one decode call: encoder, cross K/V once per user, dec_len cached steps.
+    """Matmul FLOPs of one decode call: encoder, cross K/V once per user, dec_len cached steps
+    (the first on one row per user, the others on `beams` rows per user).
 
     `out_width` is the number of output logits computed per row per step (V or the subset F).
     """
@@ -79,11 +80,10 @@ def decode_matmul_flops(cfg: T5Config, batch: int, beams: int, enc_len: int, dec
     encoder = cfg.num_encoder_layers * enc_tok * (2 * 4 * d * hd + 2 * 2 * enc_len * hd
                                                   + 2 * 2 * d * f)
     cross_kv = cfg.num_decoder_layers * enc_tok * 2 * 2 * d * hd
-    rows = batch * beams
-    per_step = rows * (cfg.num_decoder_layers * (2 * 4 * d * hd + 2 * 2 * dec_len * hd
-                                                 + 2 * 2 * d * hd + 2 * 2 * enc_len * hd
-                                                 + 2 * 2 * d * f) + 2 * d * out_width)
-    return encoder + cross_kv + dec_len * per_step
+    per_row = (cfg.num_decoder_layers * (2 * 4 * d * hd + 2 * 2 * dec_len * hd
+                                         + 2 * 2 * d * hd + 2 * 2 * enc_len * hd
+                                         + 2 * 2 * d * f) + 2 * d * out_width)
+    return encoder + cross_kv + batch * per_row * (1 + (dec_len - 1) * beams)
 
 
 def matmul_peak_gflops(n: int = 1024, reps: int = 10) -> float:

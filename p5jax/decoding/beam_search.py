@@ -3,8 +3,8 @@
 Call these inside ``jax.jit`` (the model wrapper does); the whole decode is one
 ``lax.while_loop``. The decoder is reached only through a ``StepFn`` (docs/CONTRACTS.md §1):
 
-        step_fn(token_ids int32 [B*K], cache, vocab_subset int32 [B*K, F] | None)
-                -> (logits float32 [B*K, V] or [B*K, F], new cache)
+    step_fn(token_ids int32 [B*K], cache, vocab_subset int32 [B*K, F] | None)
+        -> (logits float32 [B*K, V] or [B*K, F], new cache)
 
 Search scheme (exact w.r.t. its beam): each step, every live beam proposes its best ``C``
 continuations (C = 2K, or fewer when fewer tokens are allowed), the best ``2K`` of the
@@ -14,7 +14,8 @@ At most ``K`` of the ``2K`` can be EOS, so ``K`` live beams always survive. The 
 early once, for every example, the K-th finished score beats the best score any live beam can
 still reach (log-probs are <= 0, so the bound is its current sum divided by the largest length
 penalty still possible). With ``K`` at least the number of valid prefixes at every depth this
-is exhaustive, which is what the oracle test checks.
+is exhaustive, which is what the oracle test checks. The first step runs the model on one row
+per example (the K beams would be identical) and only then expands to K beams.
 
 Constraints are ``p5jax.decoding.trie.ItemTrie`` forests. ``score_mode='allowed'`` normalises
 over the allowed tokens and asks the model only for their logits (``vocab_subset``), which
@@ -149,10 +150,12 @@ def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes:
     if score_mode not in SCORE_MODES:
         raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
     _penalty(1, alpha, length_penalty)  # validates the name
+    if num_decodes < 1 or max_decode_len < 1:
+        raise ValueError(f'num_decodes ({num_decodes}) and max_decode_len ({max_decode_len}) '
+                         'must be >= 1')
     b, k, length = batch_size, num_decodes, max_decode_len
     n = b * k
     width = 2 * k
-    node0 = (trie_lib.init(constraint, n) if constraint is not None else jnp.zeros(n, jnp.int32))
     rows = jnp.arange(b)[:, None]  # [B, 1]
     last_penalty = _penalty(length, alpha, length_penalty)
 
@@ -168,14 +171,20 @@ def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes:
         return (i < length) & ~jnp.all(done)
 
     def body(state):
+        """One step from k_in live beams per example (1 on the first step, else K) to K."""
         i = state['i']
+        k_in = state['live_lp'].shape[1]
         lp, tok, cache = step_candidates(step_fn, state['tokens'], state['cache'], state['node'],
-                                         constraint, score_mode, width)  # [n, C]
+                                         constraint, score_mode, width)  # [B*k_in, C]
         c = lp.shape[1]
-        total = (state['live_lp'].reshape(n, 1) + lp).reshape(b, k * c)  # [B, K*C]
-        cand_lp, flat = jax.lax.top_k(total, min(width, k * c))  # [B, W]
-        beam = flat // c  # [B, W] source live beam
-        cand_tok = jnp.take_along_axis(tok.reshape(b, k * c), flat, axis=1)  # [B, W]
+        total = (state['live_lp'].reshape(b * k_in, 1) + lp).reshape(b, k_in * c)
+        tok = tok.reshape(b, k_in * c)  # [B, k_in*C]
+        if k_in * c < k:  # too few candidates to fill K slots: pad with dead ones
+            pad = ((0, 0), (0, k - k_in * c))
+            total, tok = jnp.pad(total, pad, constant_values=NEG_INF), jnp.pad(tok, pad)
+        cand_lp, flat = jax.lax.top_k(total, min(width, total.shape[1]))  # [B, W]
+        beam = jnp.minimum(flat // c, k_in - 1)  # [B, W] source live beam
+        cand_tok = jnp.take_along_axis(tok, flat, axis=1)  # [B, W]
         cand_seq = state['live_seq'][rows, beam].at[:, :, i].set(cand_tok)  # [B, W, L]
         is_eos = cand_tok == eos_id
 
@@ -188,7 +197,7 @@ def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes:
         live_lp, pick = jax.lax.top_k(jnp.where(is_eos, NEG_INF, cand_lp), k)  # [B, K]
         src = jnp.take_along_axis(beam, pick, axis=1)  # [B, K]
         new_tok = jnp.take_along_axis(cand_tok, pick, axis=1)  # [B, K]
-        flat_src = (rows * k + src).reshape(n)  # [B*K] rows of the old beams
+        flat_src = (rows * k_in + src).reshape(n)  # [B*K] rows of the old beams
         node = state['node'][flat_src]
         if constraint is not None:
             node = trie_lib.advance(constraint, node, new_tok.reshape(n))
@@ -198,16 +207,20 @@ def beam_search(step_fn: StepFn, cache: PyTree, *, batch_size: int, num_decodes:
                     live_seq=cand_seq[rows, pick], live_lp=live_lp,
                     fin_seq=fin_seq, fin_score=fin_score)
 
-    state = dict(
+    # The first step runs on one row per example (all K beams would be identical), then
+    # expands to K beams; the loop carries K beams from there on.
+    first = dict(
         i=jnp.zeros((), jnp.int32),
-        tokens=jnp.full((n,), bos_id, jnp.int32),
-        cache=cache,
-        node=node0,
-        live_seq=jnp.zeros((b, k, length), jnp.int32),
-        live_lp=jnp.tile(jnp.concatenate([jnp.zeros(1), jnp.full(k - 1, NEG_INF)]), (b, 1)),
+        tokens=jnp.full((b,), bos_id, jnp.int32),
+        cache=gather_beams(cache, jnp.arange(b) * k),
+        node=(trie_lib.init(constraint, b) if constraint is not None
+              else jnp.zeros(b, jnp.int32)),
+        live_seq=jnp.zeros((b, 1, length), jnp.int32),
+        live_lp=jnp.zeros((b, 1)),
         fin_seq=jnp.zeros((b, k, length), jnp.int32),
         fin_score=jnp.full((b, k), NEG_INF),
     )
+    state = body(first)
     state = jax.lax.while_loop(cond, body, state)
     fin_seq, fin_score = state['fin_seq'], state['fin_score']
     if constraint is None:  # hypotheses cut at L tokens compete too (Hugging Face semantics)
