@@ -1,0 +1,51 @@
+"""Register a prepared dataset from gin: ``MIXTURE_OR_TASK_MODULE = 'tasks.from_gin'``.
+
+T5X registers tasks by importing ``MIXTURE_OR_TASK_MODULE``; importing this module (which the
+launcher does after parsing gin, before any work) registers the dataset bound to
+``configured_dataset`` in the dataset gin files (``gin_configs/datasets/*.gin``)::
+
+    tasks.from_gin.configured_dataset:
+      name = 'beauty'
+      prepared_dir = '/data/p5/beauty'
+      id_scheme = 'cid'
+
+``dataset_vocabulary(name)`` gives the registered dataset's vocabulary for ``VOCABULARY``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import gin
+import seqio
+
+import tasks  # registers the demo dataset
+from tasks.registry import register_dataset
+
+
+@gin.configurable
+def configured_dataset(name: Optional[str] = None, prepared_dir: Optional[str] = None,
+                       id_scheme: str = 'sid', protocol: Optional[str] = None,
+                       seed: int = 0) -> tuple[str, ...]:
+  """Registers the gin-bound dataset (nothing when no name is bound, e.g. for the demo)."""
+  if name is None:
+    return ()
+  if prepared_dir is None:
+    raise ValueError(f'tasks.from_gin.configured_dataset: dataset {name!r} needs '
+                     'prepared_dir (the output of p5jax-prepare)')
+  return register_dataset(name, prepared_dir, id_scheme, protocol, seed=seed)
+
+
+@gin.configurable
+def dataset_vocabulary(name: str = gin.REQUIRED) -> seqio.Vocabulary:
+  """The vocabulary of registered dataset ``name`` (its ID scheme's SentencePiece model)."""
+  configured_dataset()
+  try:
+    task = seqio.get_mixture_or_task(f'p5_{name}_pretrain')
+  except ValueError as err:
+    raise ValueError(f'dataset {name!r} is not registered: bind '
+                     'tasks.from_gin.configured_dataset.name/prepared_dir, or use the demo') from err
+  return task.output_features['targets'].vocabulary
+
+
+configured_dataset()
