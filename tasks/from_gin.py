@@ -1,8 +1,10 @@
 """Register a prepared dataset from gin: ``MIXTURE_OR_TASK_MODULE = 'tasks.from_gin'``.
 
-T5X registers tasks by importing ``MIXTURE_OR_TASK_MODULE``; importing this module (which the
-launcher does after parsing gin, before any work) registers the dataset bound to
-``configured_dataset`` in the dataset gin files (``gin_configs/datasets/*.gin``)::
+T5X registers tasks by importing ``MIXTURE_OR_TASK_MODULE``. Gin imports this module while it
+parses the dataset file's ``import`` line, before the bindings below exist, so registration is
+deferred to ``register_from_gin()``, which the trainer calls after parsing and before any task
+lookup. It registers the dataset bound to ``configured_dataset`` in the dataset gin files
+(``gin_configs/datasets/*.gin``)::
 
     tasks.from_gin.configured_dataset:
       name = 'beauty'
@@ -39,7 +41,7 @@ def configured_dataset(name: Optional[str] = None, prepared_dir: Optional[str] =
 @gin.configurable
 def dataset_vocabulary(name: str = gin.REQUIRED) -> seqio.Vocabulary:
   """The vocabulary of registered dataset ``name`` (its ID scheme's SentencePiece model)."""
-  configured_dataset()
+  register_from_gin()
   try:
     task = seqio.get_mixture_or_task(f'p5_{name}_pretrain')
   except ValueError as err:
@@ -48,4 +50,6 @@ def dataset_vocabulary(name: str = gin.REQUIRED) -> seqio.Vocabulary:
   return task.output_features['targets'].vocabulary
 
 
-configured_dataset()
+def register_from_gin() -> tuple[str, ...]:
+  """Registers the gin-bound dataset now that gin has been parsed (idempotent)."""
+  return configured_dataset()
