@@ -1,17 +1,34 @@
-"""T5X-style training for p5jax: partitioning, train/eval/infer entry points, checkpoints."""
+"""T5X-style training for p5jax: partitioning, train/eval/infer entry points, checkpoints.
 
-from p5jax.training.checkpoints import (CheckpointConfig, CheckpointError,
-                                        RestoreCheckpointConfig, SaveCheckpointConfig)
-from p5jax.training.data import DatasetConfig
-from p5jax.training.evaluation import evaluate
-from p5jax.training.inference import infer
-from p5jax.training.optimizers import Optimizer, p5_adamw, warmup_linear_decay
-from p5jax.training.partitioning import (Partitioner, PjitPartitioner,
-                                         standard_logical_axis_rules)
-from p5jax.training.train_lib import NonFiniteLossError, train
-from p5jax.training.trainer import Trainer
+Names are resolved lazily (PEP 562): `from p5jax.training import Trainer` imports only what the
+trainer needs, so the partitioner, optimizer and train step work without TensorFlow/seqio (for
+example on an accelerator host that only has JAX); the data, evaluation and inference entry
+points import seqio when first used.
+"""
 
-__all__ = ["CheckpointConfig", "CheckpointError", "DatasetConfig", "NonFiniteLossError",
-           "Optimizer", "Partitioner", "PjitPartitioner", "RestoreCheckpointConfig",
-           "SaveCheckpointConfig", "Trainer", "evaluate", "infer", "p5_adamw",
-           "standard_logical_axis_rules", "train", "warmup_linear_decay"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "CheckpointConfig": "checkpoints", "CheckpointError": "checkpoints",
+    "RestoreCheckpointConfig": "checkpoints", "SaveCheckpointConfig": "checkpoints",
+    "DatasetConfig": "data", "evaluate": "evaluation", "infer": "inference",
+    "Optimizer": "optimizers", "p5_adamw": "optimizers", "warmup_linear_decay": "optimizers",
+    "Partitioner": "partitioning", "PjitPartitioner": "partitioning",
+    "standard_logical_axis_rules": "partitioning",
+    "NonFiniteLossError": "train_lib", "train": "train_lib", "Trainer": "trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'p5jax.training' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"p5jax.training.{_EXPORTS[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
