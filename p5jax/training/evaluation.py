@@ -9,7 +9,6 @@ need `num_decodes=k` and an item constraint; yes/no tasks a closed answer set) t
 from __future__ import annotations
 
 import json
-import logging
 import os
 from typing import Any, Callable, Mapping
 
@@ -21,10 +20,15 @@ from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
 from p5jax.training.infer_fns import ModelFns
 from p5jax.training.partitioning import Partitioner
+from p5jax.training.popularity_eval import RANKING_MODES, example_arrays, popularity_metrics
 from p5jax.training.trainer import abstract_params
 
 TaskDecodingParams = Callable[[seqio.Task], Mapping[str, Any] | None]
 Results = dict[str, dict[str, float]]
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def _scalar(v: Any) -> float | None:
@@ -59,12 +63,40 @@ class InferenceEvaluator:
                              f"{cfg.split!r} split to evaluate")
         self._fns: dict[str, ModelFns] = {}
 
+    def _examples(self, task_name: str, keys: Any) -> dict[str, np.ndarray]:
+        """Features of the evaluated examples, aligned with the model dataset's indices."""
+        ds = self.evaluators[task_name].cached_task_datasets[task_name]
+        return example_arrays(ds.as_numpy_iterator(), keys)
+
     def _model_fns(self, task_name: str, param_shardings: Any) -> ModelFns:
         if task_name not in self._fns:
-            params = self._decoding(seqio.get_mixture_or_task(task_name))
+            params = dict(self._decoding(seqio.get_mixture_or_task(task_name)) or {})
+            keys = params.get("example_features", ())
+            side = self._examples(task_name, keys) if keys else None
             self._fns[task_name] = ModelFns(self._model, self._partitioner, param_shardings,
-                                            self._cfg.batch_size, params)
+                                            self._cfg.batch_size, params, side)
         return self._fns[task_name]
+
+    def popularity(self) -> Results:
+        """`{"popularity/<task>": metrics}` for every ranking task of a registered P5 dataset,
+        on the same examples the model is evaluated on."""
+        import tasks
+        results: Results = {}
+        for name in self.evaluators:
+            try:
+                info = tasks.task_info(name)
+            except KeyError:
+                continue
+            if info.decoding is None or info.decoding.mode not in RANKING_MODES:
+                continue
+            ex = self._examples(name, ("user", "item", "candidates", "targets_pretokenized"))
+            ex["is_positive"] = np.asarray(
+                [_text(t) == "yes" for t in ex.pop("targets_pretokenized")])
+            metrics = popularity_metrics(seqio.get_mixture_or_task(name), info.decoding.mode,
+                                         info.context(), ex)
+            results[f"popularity/{name}"] = {k: s for k, v in metrics.items()
+                                             if (s := _scalar(v)) is not None}
+        return results
 
     def evaluate(self, params: Any, step: int) -> Results:
         shardings = jax.tree.map(lambda x: x.sharding, params)
@@ -82,8 +114,22 @@ class InferenceEvaluator:
         return results
 
 
+def _table_order(results: Results) -> list[str]:
+    """Model rows in their order, each followed by its `popularity/<task>` row."""
+    order = []
+    for name in results:
+        if name.startswith("popularity/"):
+            continue
+        order.append(name)
+        if f"popularity/{name}" in results:
+            order.append(f"popularity/{name}")
+    return order + [n for n in results if n not in order]
+
+
 def format_table(results: Results) -> str:
-    """Tasks as rows, metrics as columns (blank where a task lacks a metric)."""
+    """P5 layout: tasks as rows (each popularity baseline under its task), metrics as columns
+    (blank where a task lacks a metric)."""
+    results = {name: results[name] for name in _table_order(results)}
     metrics = sorted({m for r in results.values() for m in r})
     width = max([len(t) for t in results] + [4])
     head = f"{'task':<{width}}  " + "  ".join(f"{m:>12s}" for m in metrics)
@@ -125,10 +171,11 @@ def evaluate(*, model: Any, dataset_cfg: DatasetConfig, model_dir: str,
                     for k, v in shapes.items()}
     params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
     results = evaluator.evaluate(params, step=_step_of(restore_cfg.path))
+    results.update(evaluator.popularity())
     if jax.process_index() == 0:
         path = write_results(results, output_dir)
         print(format_table(results))
-        logging.info("wrote %s", path)
+        print(path, flush=True)
     return results
 
 

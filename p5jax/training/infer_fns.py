@@ -28,24 +28,34 @@ def _padded_batches(ds: tf.data.Dataset, batch_size: int
 
 
 class ModelFns:
-    """Jitted `predict_batch_with_aux` / `score_batch` wrapped as seqio model functions.
+    """Jitted `predict_batch_with_aux` / scoring wrapped as seqio model functions.
 
     Args:
       model: the T5X-style model wrapper.
       partitioner: the mesh the params live on.
       param_shardings: shardings of the params pytree.
       batch_size: global rows per jitted call (multiple of the 'data' axis).
-      decoding_kwargs: passed to `predict_batch_with_aux` (num_decodes, decoder_params,
-        constraint...): the per-task decoding hook fills these.
+      decoding_kwargs: from the per-task decoding hook. `num_decodes`, `decoder_params` and a
+        shared `constraint` go to `predict_batch_with_aux`; `constraint_fn(side) -> constraint`
+        builds a per-batch constraint from host-side example features (`side`: the batch rows
+        of `example_features`, see `side_features`); `score_fn(model, params, batch) -> [B]`
+        replaces `model.score_batch` (e.g. P(yes) ranking).
+      side_features: per-example arrays `[N, ...]` aligned with the enumerated dataset's
+        indices (rows the converter drops, e.g. `candidates`); pad rows read zeros.
     """
 
     def __init__(self, model: Any, partitioner: Partitioner, param_shardings: Any,
-                 batch_size: int, decoding_kwargs: Mapping[str, Any] | None = None):
+                 batch_size: int, decoding_kwargs: Mapping[str, Any] | None = None,
+                 side_features: Mapping[str, np.ndarray] | None = None):
         self.batch_size = batch_size
         self.partitioner = partitioner
         kwargs = dict(decoding_kwargs or {})
         num_decodes = int(kwargs.pop("num_decodes", 1))
-        constraint = kwargs.pop("constraint", None)
+        self._constraint = kwargs.pop("constraint", None)
+        self._constraint_fn = kwargs.pop("constraint_fn", None)
+        score_fn = kwargs.pop("score_fn", None)
+        kwargs.pop("example_features", None)
+        self._side = dict(side_features or {})
         self.num_decodes = num_decodes
 
         def predict(params, batch, constraint):
@@ -53,24 +63,38 @@ class ModelFns:
                 params, batch, num_decodes=num_decodes, return_all_decodes=num_decodes > 1,
                 constraint=constraint, **kwargs)
 
-        self._constraint = constraint
+        def score(params, batch):
+            if score_fn is None:
+                return model.score_batch(params, batch)
+            return score_fn(model, params, batch)
+
         self._predict = partitioner.partition(
             predict, in_shardings=(param_shardings, partitioner.data_sharding, None),
             out_shardings=None)
         self._score = partitioner.partition(
-            model.score_batch, in_shardings=(param_shardings, partitioner.data_sharding),
+            score, in_shardings=(param_shardings, partitioner.data_sharding),
             out_shardings=None)
+
+    def _side_rows(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        rows = np.maximum(idx, 0)
+        return {k: np.where((idx >= 0).reshape((-1,) + (1,) * (v.ndim - 1)), v[rows], 0)
+                for k, v in self._side.items()}
 
     def _run(self, fn: Callable, ds: tf.data.Dataset):
         for idx, feats in _padded_batches(ds, self.batch_size):
-            out = jax.device_get(fn(self.partitioner.shard_batch(feats)))
+            out = jax.device_get(fn(self.partitioner.shard_batch(feats), idx))
             keep = idx >= 0
             yield idx[keep], jax.tree.map(lambda x: np.asarray(x)[keep], out)
+
+    def _batch_constraint(self, idx: np.ndarray) -> Any:
+        if self._constraint_fn is None:
+            return self._constraint
+        return self._constraint_fn(self._side_rows(idx))
 
     def _decode_all(self, params: Any, ds: tf.data.Dataset):
         indices, tokens, aux = [], [], {}
         for idx, (toks, batch_aux) in self._run(
-                lambda b: self._predict(params, b, self._constraint), ds):
+                lambda b, i: self._predict(params, b, self._batch_constraint(i)), ds):
             indices.extend(idx.tolist())
             tokens.extend(list(toks))
             for k, v in batch_aux.items():
@@ -94,6 +118,6 @@ class ModelFns:
 
     def score(self, params: Any, ds: tf.data.Dataset):
         out = []
-        for idx, scores in self._run(lambda b: self._score(params, b), ds):
+        for idx, scores in self._run(lambda b, i: self._score(params, b), ds):
             out.extend(zip(idx.tolist(), scores.tolist()))
         return out
