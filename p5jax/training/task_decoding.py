@@ -7,8 +7,8 @@ the keyword arguments `ModelFns` understands:
   shared trie, compiled once per dataset context and vocabulary);
 - candidates: beam search constrained per example to its `candidates` feature: `constraint_fn`
   builds one trie forest per batch from the host-side `candidates` rows (`example_features`);
-- score_yes_no: `score_fn` returns P('yes') among {yes, no} at the first decoder position, so
-  seqio's score path ranks each user's candidates by P(yes);
+- score_yes_no: `score_fn` returns P('yes') among {yes, no} (teacher-forced), so seqio's score
+  path hands `tasks.evaluation.yes_no_ranking` P(yes) to rank each user's candidates;
 - closed_set: one decode restricted to the task's answers;
 - free: one unconstrained decode (greedy).
 """
@@ -56,8 +56,7 @@ def _all_items_trie(context: Any, vocabulary: Any, eos_id: int, vocab_size: int)
 
 
 def candidate_constraint_fn(item_tokens: Mapping[int, Sequence[int]], *, vocab_size: int,
-                            eos_id: int, batch_size_hint: int = 0
-                            ) -> Callable[[Mapping[str, np.ndarray]], Any]:
+                            eos_id: int) -> Callable[[Mapping[str, np.ndarray]], Any]:
     """`fn({'candidates': int32 [B, C]}) -> ItemTrie` with one root per row (0 = padding).
 
     Fan-out is bounded by C and node/edge counts are padded to a fixed multiple
@@ -99,9 +98,7 @@ def yes_score_fn(yes: Sequence[int], no: Sequence[int], eos_id: int
     answers = [list(yes) + [eos_id], list(no) + [eos_id]]
 
     def sequences(model, params, batch):
-        length = batch['decoder_target_tokens'].shape[1]
-        if max(map(len, answers)) > length:
-            raise ValueError(f'yes/no answers {answers} do not fit the decoder length {length}')
+        length = max(map(len, answers))  # decoder inputs of the answers' own length
         rows = batch['encoder_input_tokens'].shape[0]
         loglik = []
         for ans in answers:  # two teacher-forced calls, each over the whole batch

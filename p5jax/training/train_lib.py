@@ -68,6 +68,7 @@ def train(*, model: Any, train_dataset_cfg: DatasetConfig, model_dir: str, total
           random_seed: int | None = None, num_microbatches: int = 1,
           run_eval_before_training: bool = False,
           task_decoding_params: TaskDecodingParams | None = None,
+          final_evaluation: Callable[[], Any] | None = None,
           get_dataset_fn: Callable = get_dataset) -> tuple[int, TrainState]:
     """Train `model` on `train_dataset_cfg` for `total_steps` optimizer steps.
 
@@ -76,7 +77,9 @@ def train(*, model: Any, train_dataset_cfg: DatasetConfig, model_dir: str, total
     initialises from `checkpoint_cfg.restore.path` or from scratch. Saves every
     `checkpoint_cfg.save.period` steps, at the end and on SIGTERM. Every `eval_period` steps
     runs teacher-forced eval on `train_eval_dataset_cfg` (`eval_steps` batches per task) and
-    inference eval (`seqio.Evaluator`) on `infer_eval_dataset_cfg`. Returns (step, state).
+    inference eval (`seqio.Evaluator`) on `infer_eval_dataset_cfg`. When training completes,
+    calls `final_evaluation()` (e.g. a gin-scoped `evaluation.evaluate` of `model_dir`).
+    Returns (step, state).
     """
     for cfg in (train_dataset_cfg, train_eval_dataset_cfg, infer_eval_dataset_cfg):
         if cfg is not None:
@@ -120,10 +123,13 @@ def train(*, model: Any, train_dataset_cfg: DatasetConfig, model_dir: str, total
             loop.save(state)
         if run_eval_before_training:
             evals(state.params, int(state.step))
-        return loop.run(state, batches, jax.random.key(seed + 1),
-                        train_dataset_cfg.mixture_or_task_name)
+        step, state = loop.run(state, batches, jax.random.key(seed + 1),
+                               train_dataset_cfg.mixture_or_task_name)
     finally:
         checkpointer.close()  # waits for pending saves, also when training fails
+    if final_evaluation is not None and step >= total_steps:
+        final_evaluation()  # reads the final checkpoint in model_dir
+    return step, state
 
 
 class _TrainLoop:

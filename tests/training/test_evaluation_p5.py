@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 
+import flax.linen as nn
 import jax
 import numpy as np
 import pytest
@@ -56,18 +57,24 @@ def model(registered):
 
 
 @pytest.fixture(scope='module')
-def evaluator(registered, model):
-    cfg = DatasetConfig(MIXTURE, None, 'test', batch_size=8, shuffle=False)
-    hook = functools.partial(p5_task_decoding_params, num_beams=BEAMS)
-    return InferenceEvaluator(cfg, model, Partitioner(num_partitions=1),
-                              task_decoding_params=hook, num_examples=12)
+def partitioner():
+    return Partitioner(num_partitions=1, logical_axis_rules=())
 
 
 @pytest.fixture(scope='module')
-def params(evaluator, model):
+def evaluator(registered, model, partitioner):
+    cfg = DatasetConfig(MIXTURE, None, 'test', batch_size=8, shuffle=False)
+    hook = functools.partial(p5_task_decoding_params, num_beams=BEAMS)
+    return InferenceEvaluator(cfg, model, partitioner, task_decoding_params=hook,
+                              num_examples=12)
+
+
+@pytest.fixture(scope='module')
+def params(evaluator, model, partitioner):
     shapes = next(iter(evaluator.evaluators.values())).model_feature_shapes
     shapes = {k: (8,) + tuple(v[1:] if len(v) > 1 else v) for k, v in shapes.items()}
-    return model.get_initial_variables(jax.random.PRNGKey(0), shapes)['params']
+    boxed = model.get_initial_variables(jax.random.PRNGKey(0), shapes)['params']
+    return jax.device_put(nn.meta.unbox(boxed), partitioner.replicated)
 
 
 def test_hook_params_per_mode(registered):
