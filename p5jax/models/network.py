@@ -174,7 +174,9 @@ class Decoder(nn.Module):
             if vocab_subset is not None:
                 return jnp.einsum("ne,enf->nf", y, jnp.take(kernel, vocab_subset, axis=1))
             logits = jnp.einsum("...e,ev->...v", y, kernel)
-        return nn.with_logical_constraint(logits, ("batch", "length", "vocab"))
+        # A decode step's logits are [B*K, V]; teacher-forced ones [B, L, V].
+        axes = ("batch", "vocab") if logits.ndim == 2 else ("batch", "length", "vocab")
+        return nn.with_logical_constraint(logits, axes)
 
     def __call__(self, encoded: jnp.ndarray, encoder_tokens: jnp.ndarray,
                  decoder_input_tokens: jnp.ndarray, decoder_target_tokens: jnp.ndarray,
