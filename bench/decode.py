@@ -35,6 +35,7 @@ from flax import linen as nn  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from matmul_peak import matmul_peak_gflops  # noqa: E402
 from p5jax.decoding import beam_search, compile_trie  # noqa: E402
 from p5jax.models import EncoderDecoderModel, T5Config, Transformer  # noqa: E402
 
@@ -86,17 +87,6 @@ def decode_matmul_flops(cfg: T5Config, batch: int, beams: int, enc_len: int, dec
     return encoder + cross_kv + batch * per_row * (1 + (dec_len - 1) * beams)
 
 
-def matmul_peak_gflops(n: int = 1024, reps: int = 10) -> float:
-    """Best fp32 GFLOP/s of a jitted n x n matmul on this machine."""
-    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
-    f = jax.jit(lambda x: x @ a)
-    x = f(a).block_until_ready()
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        x = f(x).block_until_ready()
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
 
 
 def hf_generate_ms_per_user(args, dec_len: int, catalog: list[list[int]]) -> float:

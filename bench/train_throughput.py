@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from matmul_peak import matmul_peak_gflops  # noqa: E402
 from p5jax.training.optimizers import p5_adamw  # noqa: E402
 from p5jax.training.partitioning import Partitioner  # noqa: E402
 from p5jax.training.trainer import Trainer  # noqa: E402
@@ -65,17 +66,6 @@ def train_matmul_flops(cfg, batch: int, enc_len: int, dec_len: int) -> float:
     return 3.0 * forward
 
 
-def matmul_peak_gflops(n: int = 1024, reps: int = 10) -> float:
-    """Best fp32 GFLOP/s of a jitted n x n matmul chain on this machine."""
-    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
-    f = jax.jit(lambda x: x @ a)
-    x = f(a).block_until_ready()
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        x = f(x).block_until_ready()
-        best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best / 1e9
 
 
 def random_batches(batch: int, enc_len: int, dec_len: int, seed: int = 0):
