@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any, Callable, Mapping
 
 import jax
@@ -80,8 +81,12 @@ class InferenceEvaluator:
     def popularity(self) -> Results:
         """`{"popularity/<task>": metrics}` for every ranking task of a registered P5 dataset,
         on the same examples the model is evaluated on."""
-        import tasks
+        # P5 tasks are registered only by importing `tasks`; importing it here would register
+        # gin configurables after the config is locked, so an unloaded `tasks` means none.
+        tasks = sys.modules.get("tasks")
         results: Results = {}
+        if tasks is None:
+            return results
         for name in self.evaluators:
             try:
                 info = tasks.task_info(name)
