@@ -25,7 +25,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 # name -> argument lists; every entry is one run of bench/<script>.py.
 SUITE: dict[str, tuple[str, list[list[str]]]] = {
     "train_throughput": ("train_throughput.py", [
-        ["--model=tiny", "--batch=16", "--input_len=128", "--target_len=32", "--steps=20"],
+        ["--model=tiny", "--batch=16", "--input_len=128", "--target_len=32", "--steps=20",
+         "--hf_baseline"],
         ["--model=small", "--batch=16", "--input_len=128", "--target_len=32", "--steps=5"],
     ]),
     "decode": ("decode.py", [

@@ -93,6 +93,42 @@ def p5_batches(batch: int, enc_len: int, dec_len: int, pack: bool, model):
     return ds.prefetch(4).as_numpy_iterator()
 
 
+def hf_examples_per_s(size: str, batch: int, enc_len: int, dec_len: int, steps: int,
+                      threads: int) -> float:
+    """Examples/s of a Hugging Face torch T5 training step (AdamW, clip 1.0) of the same config
+    and shapes on the same random batches, measured in this run (the `--hf_baseline` row)."""
+    import torch
+    import transformers
+
+    torch.set_num_threads(threads)
+    s = SIZES[size]
+    config = transformers.T5Config(
+        vocab_size=VOCAB_SIZE, d_model=s["emb_dim"], d_kv=s["head_dim"], d_ff=s["mlp_dim"],
+        num_layers=s["num_encoder_layers"], num_decoder_layers=s["num_decoder_layers"],
+        num_heads=s["num_heads"], feed_forward_proj="relu", tie_word_embeddings=True,
+        decoder_start_token_id=0, pad_token_id=0, dropout_rate=0.1)
+    torch.manual_seed(0)
+    model = transformers.T5ForConditionalGeneration(config).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, eps=1e-6, weight_decay=0.01)
+    batches = random_batches(batch, enc_len, dec_len, seed=0)
+
+    def step(b):
+        out = model(input_ids=torch.as_tensor(b["encoder_input_tokens"]),
+                    labels=torch.as_tensor(b["decoder_target_tokens"]).long())
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    for _ in range(2):  # warm-up
+        step(next(batches))
+    host = [next(batches) for _ in range(steps)]
+    t = time.perf_counter()
+    for b in host:
+        step(b)
+    return batch * steps / (time.perf_counter() - t)
+
+
 def time_fn(fn, *args, reps: int) -> float:
     jax.block_until_ready(fn(*args))
     t = time.perf_counter()
@@ -120,6 +156,8 @@ def main() -> None:
     p.add_argument("--data", choices=("random", "p5"), default="random")
     p.add_argument("--pack", action="store_true", help="seqio packing (with --data=p5)")
     p.add_argument("--num_partitions", type=int, default=1)
+    p.add_argument("--hf_baseline", action="store_true",
+                   help="also time a Hugging Face torch T5 step of the same config (random data)")
     p.add_argument("--profile_dir", default=None, help="write a jax.profiler trace here")
     args = p.parse_args()
 
@@ -184,6 +222,11 @@ def main() -> None:
         "matmul_peak_gflops": peak, "mfu": mfu, "peak_memory_mb": mem,
         "final_loss": float(m["loss"]),
     }
+    if args.hf_baseline:
+        hf = hf_examples_per_s(args.model, args.batch, args.input_len, args.target_len,
+                               args.steps, threads=os.cpu_count() or 1)
+        out["hf_torch_examples_per_s"] = hf
+        out["speedup_vs_hf"] = out["examples_per_s"] / hf
     print(f"p5jax train step, {args.model} model, batch {args.batch}, lengths "
           f"{args.input_len}/{args.target_len}, data={args.data}{' packed' if args.pack else ''}, "
           f"{out['devices']} {out['platform']} device(s)")
@@ -197,6 +240,9 @@ def main() -> None:
     print(f"  {out['achieved_gflops']:.1f} GFLOP/s of model matmuls vs measured fp32 matmul peak "
           f"{peak:.1f} GFLOP/s: MFU {100 * mfu:.1f}%")
     print(f"  peak memory {mem:.0f} MiB ({mem_kind})")
+    if args.hf_baseline:
+        print(f"  Hugging Face torch T5, same config/shapes, same run: {out['hf_torch_examples_per_s']:.1f} "
+              f"examples/s -> p5jax is {out['speedup_vs_hf']:.2f}x")
     print(json.dumps(out))
 
 

@@ -1,11 +1,15 @@
 """The SentencePiece vocabulary of a prepared dataset and ID scheme, as a `seqio.Vocabulary`.
 
-`build_vocabulary(prepared_dir, scheme)` trains a unigram SentencePiece model on the dataset's
+`build_vocabulary(prepared_dir, scheme)` trains a BPE SentencePiece model on the dataset's
 text: P5 prompt templates, item titles/brands/categories, user names, review summaries, texts
 and explanations, and the scheme's ID strings. The scheme's new tokens (`<c12>`, `<item_523>`,
 ...) are user-defined pieces, so each is exactly one id. Ids: pad=0, eos=1, unk=2, no bos; seqio
 appends `extra_ids` `<extra_id_*>` pieces at the end. Digits are split (`split_digits`), so
-numbers are always one piece per digit; byte fallback covers any unseen character. Or, with
+numbers are always one piece per digit, and the word-initial digits `▁0`..`▁9` are pieces, so an
+ID written `1 7 3` costs three pieces, not six; byte fallback covers any unseen character.
+BPE, not unigram: on small corpora (the demo's few thousand distinct sentences) SentencePiece's
+unigram trainer stops at a few hundred pieces whatever `vocab_size` asks for and splits even the
+prompt words (`▁fo l low ing`), which makes every example several times longer. Or, with
 `base_model=` (e.g. T5's `spiece.model`), that model is used with the index tokens appended as
 user-defined pieces (their ids follow the base pieces, before the extra ids).
 
@@ -39,6 +43,8 @@ from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes, load_index
 
 DEFAULT_VOCAB_SIZE = 4000  # learned pieces besides specials, bytes and index tokens
 DEFAULT_EXTRA_IDS = 100
+WORD_DIGITS = tuple(f"\u2581{d}" for d in range(10))  # '▁0'..'▁9'
+TRAINER_VERSION = "bpe-word-digits-1"  # part of the cache key: bump when training changes
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
 _SLOT = re.compile(r"\{[^{}]*\}")
 _TEMPLATE_REPEAT = 20  # weight of the prompt wording relative to one review
@@ -86,16 +92,17 @@ def corpus_sentences(dataset: Any, index: ItemIndex) -> Iterator[str]:
 
 def train_sentencepiece(sentences: Iterable[str], new_tokens: Sequence[str], *,
                         vocab_size: int = DEFAULT_VOCAB_SIZE) -> bytes:
-  """A serialized unigram SentencePiece model with `new_tokens` as user-defined pieces.
+  """A serialized BPE SentencePiece model with `new_tokens` as user-defined pieces.
   `vocab_size` counts learned pieces; pad/eos/unk, the 256 byte pieces and the user-defined
   ones are added on top (`hard_vocab_limit=False`: a small corpus yields fewer pieces)."""
   text = (normalize_text(s) for s in sentences)
   out = io.BytesIO()
   spm.SentencePieceTrainer.train(
-      sentence_iterator=(s for s in text if s), model_writer=out, model_type="unigram",
-      vocab_size=vocab_size + len(new_tokens) + 256 + 3, pad_id=PAD_ID, eos_id=EOS_ID, unk_id=UNK_ID,
+      sentence_iterator=(s for s in text if s), model_writer=out, model_type="bpe",
+      vocab_size=vocab_size + len(new_tokens) + len(WORD_DIGITS) + 256 + 3, pad_id=PAD_ID, eos_id=EOS_ID, unk_id=UNK_ID,
       bos_id=-1, character_coverage=1.0, byte_fallback=True, hard_vocab_limit=False,
-      split_digits=True, user_defined_symbols=list(new_tokens), num_threads=2,
+      split_digits=True, num_threads=2,
+      user_defined_symbols=list(WORD_DIGITS) + [t for t in new_tokens if t not in WORD_DIGITS],
       input_sentence_size=2_000_000, shuffle_input_sentence=True, max_sentence_length=16384,
       minloglevel=2)
   return out.getvalue()
@@ -141,6 +148,7 @@ def build_vocabulary(prepared_dir: str, scheme: str, *, vocab_size: int = DEFAUL
     base_digest = hashlib.sha256(base_bytes).hexdigest()
   settings = {
       "scheme": scheme,
+      "trainer": None if base_model else TRAINER_VERSION,
       "vocab_size": None if base_model else vocab_size,
       "base_model_sha256": base_digest,
       "index_sha256": hashlib.sha256(

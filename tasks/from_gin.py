@@ -28,14 +28,20 @@ from tasks.registry import register_dataset
 @gin.configurable
 def configured_dataset(name: Optional[str] = None, prepared_dir: Optional[str] = None,
                        id_scheme: str = 'sid', protocol: Optional[str] = None,
-                       seed: int = 0) -> tuple[str, ...]:
-  """Registers the gin-bound dataset (nothing when no name is bound, e.g. for the demo)."""
+                       seed: int = 0, input_length: int = 512) -> tuple[str, ...]:
+  """Registers the gin-bound dataset (nothing when no name is bound, e.g. for the demo).
+
+  ``input_length``: the input pieces the corrected protocol fits a history into (drop the
+  oldest items first); set it to TASK_FEATURE_LENGTHS['inputs'] when training shorter, so
+  seqio's cut at the end never removes the most recent items.
+  """
   if name is None:
     return ()
   if prepared_dir is None:
     raise ValueError(f'tasks.from_gin.configured_dataset: dataset {name!r} needs '
                      'prepared_dir (the output of p5jax-prepare)')
-  return register_dataset(name, prepared_dir, id_scheme, protocol, seed=seed)
+  return register_dataset(name, prepared_dir, id_scheme, protocol, seed=seed,
+                          input_length=input_length)
 
 
 @gin.configurable

@@ -2,7 +2,8 @@
 
 ``p5_<name>_<family>_<template>``: evaluation task of one template (splits validation, test),
 ``p5_<name>_<family>_train``: training task, template uniform over the family's seen prompts
-(splits train, validation), mixtures ``p5_<name>_pretrain`` / ``_eval`` / ``_zeroshot``.
+(splits train, validation), mixtures ``p5_<name>_pretrain`` / ``_eval`` / ``_zeroshot`` and one
+``p5_<name>_<family>_eval`` per family (that family's evaluated prompts, e.g. 2-3 and 2-13).
 """
 
 from __future__ import annotations
@@ -209,7 +210,9 @@ def _register_mixtures(name, variant, families_present, context, rates):
   templates = prompts.templates(variant)
   evaluated = [templates[t] for t in prompts.EVAL_TEMPLATES[variant]]
   unseen = [t for t in templates.values() if not t.seen]
-  for suffix, chosen in (('eval', evaluated), ('zeroshot', unseen)):
+  per_family = [(f'{family}_eval', [t for t in evaluated if t.family == family])
+                for family in families_present]
+  for suffix, chosen in [('eval', evaluated), ('zeroshot', unseen)] + per_family:
     tasks = [f'p5_{name}_{t.family}_{t.task_suffix}' for t in chosen
              if t.family in families_present]
     if tasks:

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 
 from p5jax.models.config import T5Config
+from p5jax.models.dropout import Dropout
 from p5jax.models.layers import kernel_init
 
 NEG_INF = -1e10
@@ -49,7 +50,7 @@ def _query_projection(config: T5Config) -> Projection:
 
 
 def grouped_attention(query: jnp.ndarray, key: jnp.ndarray, value: jnp.ndarray,
-                      bias: jnp.ndarray | None, dropout: nn.Dropout,
+                      bias: jnp.ndarray | None, dropout: Dropout,
                       deterministic: bool) -> jnp.ndarray:
     """Attention of `query [B, G, Q, H, D]` over `key/value [B, K, H, D]` shared by the G groups.
 
@@ -90,7 +91,7 @@ class SelfAttention(nn.Module):
             key, value = cached_key.value, cached_value.value
         key = nn.with_logical_constraint(key, ("batch", "length", "heads", "kv"))
         value = nn.with_logical_constraint(value, ("batch", "length", "heads", "kv"))
-        dropout = nn.Dropout(cfg.dropout_rate)
+        dropout = Dropout(cfg.dropout_rate)
         out = grouped_attention(query[:, None], key, value,
                                 None if bias is None else bias[:, None], dropout,
                                 deterministic)[:, 0]
@@ -108,7 +109,7 @@ class CrossAttention(nn.Module):
         self.key = Projection(cfg, to_heads=True)
         self.value = Projection(cfg, to_heads=True)
         self.out = Projection(cfg, to_heads=False)
-        self.dropout = nn.Dropout(cfg.dropout_rate)
+        self.dropout = Dropout(cfg.dropout_rate)
 
     def project_kv(self, encoded: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
         """Keys and values `[B, L_enc, heads, head_dim]` of the encoder output."""

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from p5jax.models.config import T5Config
+from p5jax.models.dropout import Dropout
 
 Initializer = Callable[..., jnp.ndarray]
 
@@ -87,7 +88,7 @@ class MlpBlock(nn.Module):
             h = _ACTIVATIONS[act](jnp.einsum("...e,em->...m", x, w.astype(dtype)))
             hidden = h if hidden is None else hidden * h
         hidden = nn.with_logical_constraint(hidden, ("batch", "length", "mlp"))
-        hidden = nn.Dropout(cfg.dropout_rate)(hidden, deterministic=deterministic)
+        hidden = Dropout(cfg.dropout_rate)(hidden, deterministic=deterministic)
         wo = self.param("wo", nn.with_logical_partitioning(kernel_init(), ("mlp", "embed")),
                         (cfg.mlp_dim, cfg.emb_dim), jnp.float32)
         return jnp.einsum("...m,me->...e", hidden, wo.astype(dtype))

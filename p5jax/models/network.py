@@ -15,6 +15,7 @@ import numpy as np
 
 from p5jax.models.attention import NEG_INF, CrossAttention, SelfAttention
 from p5jax.models.config import T5Config
+from p5jax.models.dropout import Dropout
 from p5jax.models.layers import Embed, MlpBlock, RMSNorm, kernel_init
 from p5jax.models.relative_position import RelativePositionBias
 from p5jax.models.whole_word import whole_word_ids
@@ -45,10 +46,10 @@ class EncoderLayer(nn.Module):
         cfg = self.config
         h = RMSNorm(cfg, name="pre_attention_layer_norm")(x)
         h = SelfAttention(cfg, name="attention")(h, bias, deterministic)
-        x = x + nn.Dropout(cfg.dropout_rate)(h, deterministic=deterministic)
+        x = x + Dropout(cfg.dropout_rate)(h, deterministic=deterministic)
         h = RMSNorm(cfg, name="pre_mlp_layer_norm")(x)
         h = MlpBlock(cfg, name="mlp")(h, deterministic)
-        x = x + nn.Dropout(cfg.dropout_rate)(h, deterministic=deterministic)
+        x = x + Dropout(cfg.dropout_rate)(h, deterministic=deterministic)
         return nn.with_logical_constraint(x, ("batch", "length", "embed"))
 
 
@@ -65,7 +66,7 @@ class DecoderLayer(nn.Module):
         self.encoder_decoder_attention = CrossAttention(cfg)
         self.pre_mlp_layer_norm = RMSNorm(cfg)
         self.mlp = MlpBlock(cfg)
-        self.dropout = nn.Dropout(cfg.dropout_rate)
+        self.dropout = Dropout(cfg.dropout_rate)
 
     def project_kv(self, encoded: jnp.ndarray) -> KV:
         return self.encoder_decoder_attention.project_kv(encoded)
@@ -99,7 +100,7 @@ class Encoder(nn.Module):
         self.relpos_bias = RelativePositionBias(cfg, bidirectional=True)
         self.layers = [EncoderLayer(cfg) for _ in range(cfg.num_encoder_layers)]
         self.encoder_norm = RMSNorm(cfg)
-        self.dropout = nn.Dropout(cfg.dropout_rate)
+        self.dropout = Dropout(cfg.dropout_rate)
         if cfg.whole_word_embedding:
             # N(0, 1) init, as PyTorch's nn.Embedding default that P5 used.
             self.word_embedder = Embed(cfg.max_words, cfg.emb_dim, cfg.dtype,
@@ -148,7 +149,7 @@ class Decoder(nn.Module):
         self.relpos_bias = RelativePositionBias(cfg, bidirectional=False)
         self.layers = [DecoderLayer(cfg) for _ in range(cfg.num_decoder_layers)]
         self.decoder_norm = RMSNorm(cfg)
-        self.dropout = nn.Dropout(cfg.dropout_rate)
+        self.dropout = Dropout(cfg.dropout_rate)
         self.decode_position = DecodePosition()
         if not cfg.logits_via_embedding:
             self.logits_dense = self.param(

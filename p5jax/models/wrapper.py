@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from p5jax.models.greedy import greedy_decode
+from p5jax.models.losses import cross_entropy_terms
 from p5jax.models.network import Transformer
 
 Batch = Mapping[str, jnp.ndarray]
@@ -108,20 +109,8 @@ class EncoderDecoderModel:
     # --- loss -----------------------------------------------------------------------------
     def _token_losses(self, logits: jnp.ndarray, targets: jnp.ndarray
                       ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-        """(cross-entropy, z-loss, log Z) per position."""
-        logits = logits.astype(jnp.float32)
-        vocab = logits.shape[-1]
-        log_z = jax.nn.logsumexp(logits, axis=-1)
-        target_lp = jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0] - log_z
-        smoothing = self.label_smoothing
-        if smoothing > 0.0:
-            confidence, low = 1.0 - smoothing, smoothing / (vocab - 1)
-            others_lp = jnp.sum(logits, axis=-1) - vocab * log_z - target_lp
-            constant = -(confidence * np.log(confidence) + (vocab - 1) * low * np.log(low))
-            cross_ent = -(confidence * target_lp + low * others_lp) - constant
-        else:
-            cross_ent = -target_lp
-        return cross_ent, self.z_loss * jnp.square(log_z), target_lp
+        """(cross-entropy, z-loss, log p(target)) per position (fused-gradient kernel)."""
+        return cross_entropy_terms(logits, targets, self.label_smoothing, self.z_loss)
 
     def _normalise(self, values: jnp.ndarray, weights: jnp.ndarray,
                    segment_ids: jnp.ndarray | None) -> jnp.ndarray:

@@ -52,12 +52,17 @@ class InferenceEvaluator:
         self._decoding = task_decoding_params or (lambda task: None)
         loggers = (seqio.TensorBoardLogger, seqio.JSONLogger) if log_dir else ()
         self.evaluators: dict[str, seqio.Evaluator] = {}
+        self._params: dict[str, dict] = {}
         for task in tasks:
             if not task.metric_objs or cfg.split not in task.splits:
                 continue
+            self._params[task.name] = dict(self._decoding(task) or {})
+            # `num_examples` counts queries: a yes/no ranking task has one row per candidate
+            rows = (None if num_examples is None else
+                    num_examples * int(self._params[task.name].get("rows_per_query", 1)))
             self.evaluators[task.name] = seqio.Evaluator(
                 task.name, feature_converter(model, pack=False), eval_split=cfg.split,
-                sequence_length=cfg.task_feature_lengths, num_examples=num_examples,
+                sequence_length=cfg.task_feature_lengths, num_examples=rows,
                 logger_cls=loggers, log_dir=log_dir, async_compute_metrics=False)
         if not self.evaluators:
             raise ValueError(f"{cfg.mixture_or_task_name!r} has no task with metrics and a "
@@ -71,7 +76,8 @@ class InferenceEvaluator:
 
     def _model_fns(self, task_name: str, param_shardings: Any) -> ModelFns:
         if task_name not in self._fns:
-            params = dict(self._decoding(seqio.get_mixture_or_task(task_name)) or {})
+            params = {k: v for k, v in self._params[task_name].items()
+                      if k != "rows_per_query"}
             keys = params.get("example_features", ())
             side = self._examples(task_name, keys) if keys else None
             self._fns[task_name] = ModelFns(self._model, self._partitioner, param_shardings,
@@ -160,7 +166,8 @@ def evaluate(*, model: Any, dataset_cfg: DatasetConfig, model_dir: str,
 
     The checkpoint is `restore_checkpoint_cfg.path` (default: the latest in `model_dir`).
     Writes `<output_dir or model_dir/eval>/results.json` and TensorBoard summaries, prints a
-    table, and returns `{task: {metric: value}}`.
+    table, and returns `{task: {metric: value}}`. `num_examples` (None: all) caps the queries
+    per task: examples, or users for yes/no ranking tasks (`rows_per_query` rows each).
     """
     partitioner = partitioner or Partitioner()
     resolve_task(dataset_cfg)

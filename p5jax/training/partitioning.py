@@ -150,7 +150,8 @@ class Partitioner:
     def partition(self, fn: Callable, in_shardings: Any, out_shardings: Any,
                   static_argnums: Sequence[int] = (), donate_argnums: Sequence[int] = ()
                   ) -> Callable:
-        """`jax.jit` with the given shardings; tracing and calls run inside `context()`."""
+        """`jax.jit` with the given shardings; tracing, calls and `.lower` run inside
+        `context()`."""
         jitted = jax.jit(fn, in_shardings=in_shardings, out_shardings=out_shardings,
                          static_argnums=tuple(static_argnums),
                          donate_argnums=tuple(donate_argnums))
@@ -159,6 +160,11 @@ class Partitioner:
             with self.context():
                 return jitted(*args, **kwargs)
 
+        def lower(*args, **kwargs):
+            with self.context():
+                return jitted.lower(*args, **kwargs)
+
+        call.lower = lower  # AOT lowering (HLO, cost analysis), like a jitted function
         return call
 
     def shard_batch(self, local_batch: dict[str, np.ndarray]) -> dict[str, jax.Array]:

@@ -152,7 +152,14 @@ def p5_task_decoding_params(task: seqio.Task, *, num_beams: int = 20, alpha: flo
                     example_features=('candidates',))
     if spec.mode == 'score_yes_no':
         yes, no = spec.answers
-        return dict(score_fn=yes_score_fn(vocabulary.encode(yes), vocabulary.encode(no), eos_id))
+        from tasks.direct import NUM_NEGATIVES
+        # one row per candidate: a user's query is its positive and its negatives (the prepared
+        # fixed ones under the corrected protocol, P5's 99 redrawn ones under the original)
+        context = tasks.task_info(task.name).context()
+        negatives = (int(context.dataset.manifest.get('num_negatives', NUM_NEGATIVES))
+                     if context.corrected else NUM_NEGATIVES)
+        return dict(score_fn=yes_score_fn(vocabulary.encode(yes), vocabulary.encode(no), eos_id),
+                    rows_per_query=1 + negatives)
     if spec.mode == 'closed_set':
         trie = decoding.compile_answer_set(spec.answers, vocabulary.encode, vocab_size=size,
                                            eos_id=eos_id)

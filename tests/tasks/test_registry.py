@@ -42,6 +42,12 @@ def test_names_follow_the_contract(registered):
   eval_tasks = {t.name for t in seqio.get_mixture_or_task('p5_fixture_eval').tasks}
   assert eval_tasks == {f'p5_fixture_{amazon[t].family}_{t.replace("-", "_")}'
                         for t in prompts.EVAL_TEMPLATES['amazon']}
+  sequential = {t.name for t in seqio.get_mixture_or_task('p5_fixture_sequential_eval').tasks}
+  assert sequential == {'p5_fixture_sequential_2_3', 'p5_fixture_sequential_2_13'}
+  per_family = set().union(*(
+      {t.name for t in seqio.get_mixture_or_task(f'p5_fixture_{f}_eval').tasks}
+      for f in ('rating', 'sequential', 'explanation', 'review', 'direct')))
+  assert per_family == eval_tasks
   zeroshot = {t.name for t in seqio.get_mixture_or_task('p5_fixture_zeroshot').tasks}
   assert zeroshot == {f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values()
                       if not t.seen}

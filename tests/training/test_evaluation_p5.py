@@ -25,13 +25,14 @@ ALL_ITEMS, CANDIDATES = f'p5_{NAME}_sequential_2_1', f'p5_{NAME}_sequential_2_7'
 YES_NO, CLOSED = f'p5_{NAME}_direct_5_1', f'p5_{NAME}_sequential_2_11'
 MIXTURE = f'p5_{NAME}_mini_eval'
 BEAMS = 3
+NUM_NEGATIVES = 9  # the prepared fixture's fixed negatives per user
 
 
 @pytest.fixture(scope='module')
 def registered(tmp_path_factory):
     path = str(tmp_path_factory.mktemp('prepared'))
     prepare('demo', None, path, protocol='corrected', id_schemes=('sid',), demo_scale=0.1,
-            num_negatives=9)
+            num_negatives=NUM_NEGATIVES)
     tasks.register_dataset(NAME, path, 'sid', 'corrected', variant='amazon',
                            families_present=('sequential', 'direct'))
     if MIXTURE not in seqio.MixtureRegistry.names():
@@ -88,10 +89,11 @@ def test_hook_params_per_mode(registered):
     assert cands['num_decodes'] == BEAMS and cands['example_features'] == ('candidates',)
     trie = cands['constraint_fn']({'candidates': np.asarray([[1, 2, 0], [3, 0, 0]])})
     assert trie.roots.shape == (2,)
-    assert set(params_of(YES_NO)) == {'score_fn'}
+    assert set(params_of(YES_NO)) == {'score_fn', 'rows_per_query'}
+    assert params_of(YES_NO)['rows_per_query'] == 1 + NUM_NEGATIVES
     closed = params_of(CLOSED)
     assert closed['num_decodes'] == 1 and isinstance(closed['constraint'], decoding.ItemTrie)
-    assert params_of(f'p5_{NAME}_direct_5_2').keys() == {'score_fn'}
+    assert params_of(f'p5_{NAME}_direct_5_2').keys() == {'score_fn', 'rows_per_query'}
     with pytest.raises(ValueError, match='training task'):
         params_of(f'p5_{NAME}_sequential_train')
 
@@ -155,3 +157,11 @@ def test_results_have_popularity_rows_next_to_tasks(evaluator, params, tmp_path)
     rows = [line.split()[0] for line in format_table(results).splitlines()[2:]]
     assert rows[rows.index(ALL_ITEMS) + 1] == f'popularity/{ALL_ITEMS}'
     assert rows[rows.index(YES_NO) + 1] == f'popularity/{YES_NO}'
+
+
+def test_num_examples_counts_users_for_yes_no_tasks(evaluator):
+    """`num_examples=12` keeps 12 queries: 12 examples, or 12 users' candidate rows."""
+    def rows(task):
+        return sum(1 for _ in evaluator.evaluators[task].cached_task_datasets[task])
+    assert rows(ALL_ITEMS) == 12
+    assert rows(YES_NO) == 12 * (1 + NUM_NEGATIVES)
