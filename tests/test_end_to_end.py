@@ -53,7 +53,7 @@ def test_train_resume_evaluate_infer_on_demo(tmp_path):
 
     infer = _p5jax(["--gin_file=models/p5_tiny.gin", "--gin_file=runs/infer.gin",
                     "--gin_file=datasets/demo.gin", f"--gin.MODEL_DIR='{model_dir}'", *TINY,
-                    "--gin.VOCAB_SIZE=1024", "--gin.MIXTURE_OR_TASK_NAME='p5_demo_direct_5_5'",
+                    "--gin.MIXTURE_OR_TASK_NAME='p5_demo_direct_5_5'",
                     "--gin.TASK_FEATURE_LENGTHS={'inputs': 256, 'targets': 32}",
                     "--gin.NUM_DECODES=1"], cache)
     assert infer.returncode == 0, infer.stderr[-4000:]
