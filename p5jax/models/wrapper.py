@@ -33,9 +33,7 @@ def padded_word_start_table(vocabulary: Any, vocab_size: int) -> np.ndarray:
 
 def token_log_likelihood(logits: jnp.ndarray, targets: jnp.ndarray) -> jnp.ndarray:
     """log p(target) per position, `[B, L]`, in float32."""
-    logits = logits.astype(jnp.float32)
-    log_z = jax.nn.logsumexp(logits, axis=-1)
-    return jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0] - log_z
+    return cross_entropy_terms(logits, targets)[2]
 
 
 class EncoderDecoderModel:
