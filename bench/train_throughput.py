@@ -42,7 +42,7 @@ SIZES = {
 }
 
 
-def build_model(size: str, dropout_rate: float = 0.1):
+def build_model(size: str, dropout_rate: float = 0.1, loss_chunk_size: int | None = None):
     from p5jax import models
     import seqio
     config = models.T5Config(vocab_size=VOCAB_SIZE, mlp_activations=("relu",),
@@ -50,7 +50,8 @@ def build_model(size: str, dropout_rate: float = 0.1):
                              scale_decoder_output=True, whole_word_embedding=False,
                              dtype="float32", **SIZES[size])
     vocab = seqio.PassThroughVocabulary(VOCAB_SIZE, eos_id=1)
-    return models.EncoderDecoderModel(models.Transformer(config), vocab, vocab), config
+    return models.EncoderDecoderModel(models.Transformer(config), vocab, vocab,
+                                      loss_chunk_size=loss_chunk_size), config
 
 
 def train_matmul_flops(cfg, batch: int, enc_len: int, dec_len: int) -> float:
@@ -158,11 +159,13 @@ def main() -> None:
     p.add_argument("--num_partitions", type=int, default=1)
     p.add_argument("--hf_baseline", action="store_true",
                    help="also time a Hugging Face torch T5 step of the same config (random data)")
+    p.add_argument("--loss_chunk_size", type=int, default=None,
+                   help="vocabulary chunk of the fused logits+loss (default: full logits)")
     p.add_argument("--profile_dir", default=None, help="write a jax.profiler trace here")
     args = p.parse_args()
 
     peak = matmul_peak_gflops()
-    model, cfg = build_model(args.model)
+    model, cfg = build_model(args.model, loss_chunk_size=args.loss_chunk_size)
     partitioner = Partitioner(num_partitions=args.num_partitions)
     shapes = {"encoder_input_tokens": (args.batch, args.input_len),
               **{k: (args.batch, args.target_len) for k in (
@@ -210,7 +213,7 @@ def main() -> None:
     mfu = flops / step_s / 1e9 / peak
     mem, mem_kind = peak_memory_mb()
     out = {
-        "model": args.model, "data": args.data, "pack": args.pack, "batch": args.batch,
+        "model": args.model, "loss_chunk_size": args.loss_chunk_size, "data": args.data, "pack": args.pack, "batch": args.batch,
         "input_len": args.input_len, "target_len": args.target_len, "steps": args.steps,
         "devices": jax.device_count(), "platform": jax.devices()[0].platform,
         "examples_per_s": examples / dt, "target_tokens_per_s": tokens / dt,
@@ -229,7 +232,8 @@ def main() -> None:
         out["speedup_vs_hf"] = out["examples_per_s"] / hf
     print(f"p5jax train step, {args.model} model, batch {args.batch}, lengths "
           f"{args.input_len}/{args.target_len}, data={args.data}{' packed' if args.pack else ''}, "
-          f"{out['devices']} {out['platform']} device(s)")
+          f"{out['devices']} {out['platform']} device(s), loss "
+          f"{'chunks of %d' % args.loss_chunk_size if args.loss_chunk_size else 'full logits'}")
     print(f"  {out['examples_per_s']:.1f} examples/s, {out['target_tokens_per_s']:,.0f} target "
           f"tokens/s, {out['steps_per_s']:.2f} steps/s ({out['step_ms']:.1f} ms/step)")
     print(f"  breakdown: forward {out['forward_ms']:.1f} ms, forward+backward "

@@ -63,6 +63,10 @@ class Embed(nn.Module):
         """Logits over the whole table: `x @ embedding.T`."""
         return jnp.einsum("...e,ve->...v", x, self.embedding.astype(jnp.dtype(self.dtype)))
 
+    def table(self) -> jnp.ndarray:
+        """The `[vocab, embed]` table in the compute dtype (the tied output projection)."""
+        return self.embedding.astype(jnp.dtype(self.dtype))
+
     def attend_subset(self, x: jnp.ndarray, ids: jnp.ndarray) -> jnp.ndarray:
         """Logits of `x [N, E]` against the rows `ids [N, F]` only (no full-table matmul)."""
         rows = jnp.take(self.embedding, ids, axis=0).astype(jnp.dtype(self.dtype))  # [N, F, E]

@@ -160,12 +160,23 @@ class Decoder(nn.Module):
         """Per-layer encoder keys/values `[B, L_enc, heads, head_dim]`."""
         return [layer.project_kv(encoded) for layer in self.layers]
 
+    def _output_states(self, y: jnp.ndarray, deterministic: bool) -> jnp.ndarray:
+        """Final norm, dropout and (T5 1.0) scaling: what the output projection multiplies."""
+        y = self.dropout(self.decoder_norm(y), deterministic=deterministic)
+        if self.config.scale_decoder_output:
+            y = y * self.config.emb_dim ** -0.5
+        return y
+
+    def output_table(self) -> jnp.ndarray:
+        """The output projection as a `[vocab, embed]` table (tied embedding or dense.T)."""
+        if self.config.logits_via_embedding:
+            return self.shared_embedding.table()
+        return self.logits_dense.astype(jnp.dtype(self.config.dtype)).T
+
     def _logits(self, y: jnp.ndarray, deterministic: bool,
                 vocab_subset: jnp.ndarray | None = None) -> jnp.ndarray:
         cfg = self.config
-        y = self.dropout(self.decoder_norm(y), deterministic=deterministic)
-        if cfg.scale_decoder_output:
-            y = y * cfg.emb_dim ** -0.5
+        y = self._output_states(y, deterministic)
         if cfg.logits_via_embedding:
             if vocab_subset is not None:
                 return self.shared_embedding.attend_subset(y, vocab_subset)
@@ -183,8 +194,11 @@ class Decoder(nn.Module):
                  decoder_input_tokens: jnp.ndarray, decoder_target_tokens: jnp.ndarray,
                  encoder_segment_ids: jnp.ndarray | None = None,
                  decoder_segment_ids: jnp.ndarray | None = None,
-                 enable_dropout: bool = False) -> jnp.ndarray:
-        """Teacher-forced logits `[B, L_dec, vocab]`."""
+                 enable_dropout: bool = False, return_hidden: bool = False
+                 ) -> jnp.ndarray | tuple[jnp.ndarray, jnp.ndarray]:
+        """Teacher-forced logits `[B, L_dec, vocab]`; with `return_hidden`, the output states
+        `[B, L_dec, embed]` and the `[vocab, embed]` output table instead (for a loss that
+        never materialises the logits, `losses.chunked_logits_cross_entropy`)."""
         deterministic = not enable_dropout
         length = decoder_input_tokens.shape[1]
         positions = jnp.arange(length)
@@ -197,6 +211,8 @@ class Decoder(nn.Module):
         x = self.dropout(self.shared_embedding(decoder_input_tokens), deterministic=deterministic)
         for layer, kv in zip(self.layers, self.cross_kv(encoded)):
             x = layer(x, kv, self_bias, cross_bias, deterministic)
+        if return_hidden:
+            return self._output_states(x, deterministic), self.output_table()
         return self._logits(x, deterministic)
 
     def step(self, token_ids: jnp.ndarray, cross_kv: Sequence[KV], encoder_mask: jnp.ndarray,
@@ -258,12 +274,13 @@ class Transformer(nn.Module):
                encoder_segment_ids: jnp.ndarray | None = None,
                decoder_segment_ids: jnp.ndarray | None = None,
                decoder_positions: jnp.ndarray | None = None,
-               enable_dropout: bool = False) -> jnp.ndarray:
-        """Teacher-forced decoder logits `[B, L_dec, vocab]`."""
+               enable_dropout: bool = False, return_hidden: bool = False):
+        """Teacher-forced decoder logits `[B, L_dec, vocab]` (see `Decoder` for
+        `return_hidden`)."""
         del decoder_positions
         return self.decoder(encoded, encoder_input_tokens, decoder_input_tokens,
                             decoder_target_tokens, encoder_segment_ids, decoder_segment_ids,
-                            enable_dropout)
+                            enable_dropout, return_hidden)
 
     def __call__(self, encoder_input_tokens: jnp.ndarray, decoder_input_tokens: jnp.ndarray,
                  decoder_target_tokens: jnp.ndarray,
@@ -271,12 +288,12 @@ class Transformer(nn.Module):
                  decoder_segment_ids: jnp.ndarray | None = None,
                  encoder_positions: jnp.ndarray | None = None,
                  decoder_positions: jnp.ndarray | None = None,
-                 enable_dropout: bool = False) -> jnp.ndarray:
+                 enable_dropout: bool = False, return_hidden: bool = False):
         encoded = self.encode(encoder_input_tokens, encoder_segment_ids, encoder_positions,
                               enable_dropout)
         return self.decode(encoded, encoder_input_tokens, decoder_input_tokens,
                            decoder_target_tokens, encoder_segment_ids, decoder_segment_ids,
-                           decoder_positions, enable_dropout)
+                           decoder_positions, enable_dropout, return_hidden)
 
     def cross_kv(self, encoded: jnp.ndarray) -> list[KV]:
         """Per-decoder-layer cross-attention keys/values, computed once per user."""

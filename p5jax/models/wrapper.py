@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from p5jax.models.greedy import greedy_decode
-from p5jax.models.losses import cross_entropy_terms
+from p5jax.models.losses import chunked_logits_cross_entropy, cross_entropy_terms
 from p5jax.models.network import Transformer
 
 Batch = Mapping[str, jnp.ndarray]
@@ -48,6 +48,9 @@ class EncoderDecoderModel:
         segments count as examples).
       z_loss: weight of `log(Z)**2` (T5X's auxiliary loss), 0 disables it.
       label_smoothing: mass spread uniformly over the other tokens.
+      loss_chunk_size: when set, the training/eval loss walks the vocabulary in chunks of
+        this many rows (`losses.chunked_logits_cross_entropy`) instead of materialising
+        `[B, L, vocab]` logits; same values and gradients. None keeps the full logits.
       decode_fn: `fn(step_fn, cache, *, batch_size, num_decodes, max_decode_len, eos_id,
         constraint, **decoder_params) -> (seqs [B, K, L], scores [B, K])`, best first;
         defaults to greedy decoding (use `p5jax.decoding.beam_search` for beams).
@@ -56,12 +59,15 @@ class EncoderDecoderModel:
     def __init__(self, module: Transformer, input_vocabulary: Any = None,
                  output_vocabulary: Any = None, *, loss_normalization: str = "token_mean",
                  z_loss: float = 0.0, label_smoothing: float = 0.0,
+                 loss_chunk_size: int | None = None,
                  decode_fn: Callable[..., tuple[jnp.ndarray, jnp.ndarray]] | None = None):
         if loss_normalization not in LOSS_NORMALIZATIONS:
             raise ValueError(f"loss_normalization must be one of {LOSS_NORMALIZATIONS}, got "
                              f"{loss_normalization!r}")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        if loss_chunk_size is not None and loss_chunk_size <= 0:
+            raise ValueError(f"loss_chunk_size must be positive or None, got {loss_chunk_size}")
         cfg = module.config
         if (cfg.whole_word_embedding and module.word_start_table is None
                 and input_vocabulary is not None):
@@ -74,6 +80,7 @@ class EncoderDecoderModel:
         self.loss_normalization = loss_normalization
         self.z_loss = z_loss
         self.label_smoothing = label_smoothing
+        self.loss_chunk_size = loss_chunk_size
         self.decode_fn = decode_fn or greedy_decode
         self.eos_id = getattr(output_vocabulary, "eos_id", None) or 1
 
@@ -92,10 +99,12 @@ class EncoderDecoderModel:
             {"params": rng, "dropout": rng},
             *[dummy(k) for k in _MODULE_KEYS], enable_dropout=False)
 
-    def _logits(self, params: Any, batch: Batch, dropout_rng: jax.Array | None) -> jnp.ndarray:
+    def _logits(self, params: Any, batch: Batch, dropout_rng: jax.Array | None,
+                return_hidden: bool = False):
         rngs = {"dropout": dropout_rng} if dropout_rng is not None else None
         return self.module.apply({"params": params}, *[batch.get(k) for k in _MODULE_KEYS],
-                                 enable_dropout=dropout_rng is not None, rngs=rngs)
+                                 enable_dropout=dropout_rng is not None, rngs=rngs,
+                                 return_hidden=return_hidden)
 
     @staticmethod
     def _loss_weights(batch: Batch) -> jnp.ndarray:
@@ -128,15 +137,21 @@ class EncoderDecoderModel:
     def loss_fn(self, params: Any, batch: Batch, dropout_rng: jax.Array | None
                 ) -> tuple[jnp.ndarray, dict[str, jnp.ndarray]]:
         """Training loss (dropout on when `dropout_rng` is given) and scalar metrics."""
-        logits = self._logits(params, batch, dropout_rng)
         targets = batch["decoder_target_tokens"]
         weights = self._loss_weights(batch)
-        cross_ent, z_loss, target_lp = self._token_losses(logits, targets)
+        if self.loss_chunk_size:
+            hidden, table = self._logits(params, batch, dropout_rng, return_hidden=True)
+            cross_ent, z_loss, target_lp, predicted = chunked_logits_cross_entropy(
+                hidden, table, targets, self.loss_chunk_size, self.label_smoothing, self.z_loss)
+        else:
+            logits = self._logits(params, batch, dropout_rng)
+            cross_ent, z_loss, target_lp = self._token_losses(logits, targets)
+            predicted = jnp.argmax(logits, axis=-1)
         segments = batch.get("decoder_segment_ids")
         ce = self._normalise(cross_ent, weights, segments)
         zl = self._normalise(z_loss, weights, segments)
         num_tokens = jnp.sum(weights)
-        correct = (jnp.argmax(logits, axis=-1) == targets).astype(jnp.float32)
+        correct = (predicted == targets).astype(jnp.float32)
         metrics = {
             "loss": ce + zl, "cross_ent_loss": ce, "z_loss": zl,
             "accuracy": jnp.sum(correct * weights) / jnp.maximum(num_tokens, 1.0),

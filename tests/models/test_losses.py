@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from p5jax.models.losses import cross_entropy_terms
+from p5jax.models.losses import chunked_logits_cross_entropy, cross_entropy_terms
 
 
 def _reference(logits, targets, smoothing, z_loss):
@@ -47,3 +47,38 @@ def test_bfloat16_logits_get_a_bfloat16_gradient():
     targets = jnp.zeros((2, 4), jnp.int32)
     g = jax.grad(lambda x: jnp.sum(cross_entropy_terms(x, targets)[0]))(logits)
     assert g.dtype == jnp.bfloat16 and g.shape == logits.shape
+
+
+@pytest.mark.parametrize("smoothing,z_loss,chunk", [(0.0, 0.0, 4), (0.1, 1e-2, 5), (0.0, 0.0, 64)])
+def test_chunked_logits_loss_matches_full_logits(smoothing, z_loss, chunk):
+    """Values, argmax and gradients (hidden and embedding) equal the full-logits path, with
+    a vocabulary that is not a multiple of the chunk (13 = 3*4 + 1) and a chunk above it."""
+    rng = np.random.default_rng(1)
+    hidden = jnp.asarray(rng.normal(size=(2, 5, 7)), jnp.float32)
+    embedding = jnp.asarray(rng.normal(size=(13, 7)), jnp.float32)
+    targets = jnp.asarray(rng.integers(0, 13, size=(2, 5)), jnp.int32)
+    w = [jnp.asarray(rng.normal(size=(2, 5)), jnp.float32) for _ in range(3)]
+
+    def full(h, e):
+        return cross_entropy_terms(jnp.einsum("ble,ve->blv", h, e), targets, smoothing, z_loss)
+
+    def chunked(h, e):
+        return chunked_logits_cross_entropy(h, e, targets, chunk, smoothing, z_loss)[:3]
+
+    for a, b in zip(chunked(hidden, embedding), full(hidden, embedding)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    best = chunked_logits_cross_entropy(hidden, embedding, targets, chunk)[3]
+    np.testing.assert_array_equal(best, jnp.argmax(hidden @ embedding.T, axis=-1))
+
+    def objective(fn):
+        return lambda h, e: sum(jnp.sum(wi * t) for wi, t in zip(w, fn(h, e)))
+
+    ours = jax.grad(objective(chunked), argnums=(0, 1))(hidden, embedding)
+    ref = jax.grad(objective(full), argnums=(0, 1))(hidden, embedding)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_chunked_logits_loss_rejects_bad_chunk():
+    with pytest.raises(ValueError, match="chunk_size"):
+        chunked_logits_cross_entropy(jnp.zeros((2, 3)), jnp.zeros((5, 3)), jnp.zeros((2,), int), 0)
