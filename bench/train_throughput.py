@@ -213,7 +213,8 @@ def main() -> None:
     mfu = flops / step_s / 1e9 / peak
     mem, mem_kind = peak_memory_mb()
     out = {
-        "model": args.model, "loss_chunk_size": args.loss_chunk_size, "data": args.data, "pack": args.pack, "batch": args.batch,
+        "model": args.model, "loss_chunk_size": args.loss_chunk_size, "data": args.data,
+        "pack": args.pack, "batch": args.batch,
         "input_len": args.input_len, "target_len": args.target_len, "steps": args.steps,
         "devices": jax.device_count(), "platform": jax.devices()[0].platform,
         "examples_per_s": examples / dt, "target_tokens_per_s": tokens / dt,
@@ -245,8 +246,9 @@ def main() -> None:
           f"{peak:.1f} GFLOP/s: MFU {100 * mfu:.1f}%")
     print(f"  peak memory {mem:.0f} MiB ({mem_kind})")
     if args.hf_baseline:
-        print(f"  Hugging Face torch T5, same config/shapes, same run: {out['hf_torch_examples_per_s']:.1f} "
-              f"examples/s -> p5jax is {out['speedup_vs_hf']:.2f}x")
+        print(f"  Hugging Face torch T5, same config/shapes, same run: "
+              f"{out['hf_torch_examples_per_s']:.1f} examples/s -> p5jax is "
+              f"{out['speedup_vs_hf']:.2f}x")
     print(json.dumps(out))
 
 

@@ -2,10 +2,10 @@
 
 On CPU, JAX lowers threefry with rolled loops, so every `bernoulli` mask costs several full
 passes over the activation (on the tiny P5 model, mask generation was the largest cost of a
-training step after the matmuls). Here a 64-bit seed is drawn from the module's `dropout` rng (one threefry call on two
-words) and each element's bits are a strong 32-bit integer mix of its global index and the
-seed: one fused elementwise pass, deterministic for a given rng, and independent of how the
-array is sharded (the index is global).
+training step after the matmuls). Here a 64-bit seed is drawn from the module's `dropout` rng
+(one threefry call on two words) and each element's bits are a strong 32-bit integer mix of
+its global index and the seed: one fused elementwise pass, deterministic for a given rng, and
+independent of how the array is sharded (the index is global).
 """
 
 from __future__ import annotations

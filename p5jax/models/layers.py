@@ -61,7 +61,7 @@ class Embed(nn.Module):
 
     def attend(self, x: jnp.ndarray) -> jnp.ndarray:
         """Logits over the whole table: `x @ embedding.T`."""
-        return jnp.einsum("...e,ve->...v", x, self.embedding.astype(jnp.dtype(self.dtype)))
+        return jnp.einsum("...e,ve->...v", x, self.table())
 
     def table(self) -> jnp.ndarray:
         """The `[vocab, embed]` table in the compute dtype (the tied output projection)."""

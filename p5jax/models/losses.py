@@ -33,32 +33,47 @@ def _cross_entropy(logits, targets, label_smoothing, z_loss):
     return _forward(logits, targets, label_smoothing, z_loss)[0]
 
 
-def _forward(logits, targets, label_smoothing, z_loss):
-    vocab = logits.shape[-1]
-    log_z = jax.nn.logsumexp(logits, axis=-1)
-    target_lp = jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0] - log_z
+def _terms(target_logit, logit_sum, log_z, vocab, label_smoothing, z_loss):
+    """(cross-entropy, z-loss term, log p(target)) from per-position logit statistics;
+    `logit_sum` (the sum of all logits) is only read with label smoothing."""
+    target_lp = target_logit - log_z
     if label_smoothing > 0.0:
         confidence, low = 1.0 - label_smoothing, label_smoothing / (vocab - 1)
-        others_lp = jnp.sum(logits, axis=-1) - vocab * log_z - target_lp
+        others_lp = logit_sum - vocab * log_z - target_lp
         constant = -(confidence * np.log(confidence) + (vocab - 1) * low * np.log(low))
         cross_ent = -(confidence * target_lp + low * others_lp) - constant
     else:
         cross_ent = -target_lp
-    return (cross_ent, z_loss * jnp.square(log_z), target_lp), (logits, targets, log_z)
+    return cross_ent, z_loss * jnp.square(log_z), target_lp
 
 
-def _backward(label_smoothing, z_loss, residuals, cotangents):
-    logits, targets, log_z = residuals
-    g_ce, g_z, g_lp = cotangents
-    vocab = logits.shape[-1]
+def _logits_grad(logits, is_target, log_z, cotangents, vocab, label_smoothing, z_loss):
+    """The closed-form gradient w.r.t. a block of logits (`is_target` marks target columns)."""
+    g_ce, g_z, g_lp = cotangents[:3]
     low = label_smoothing / (vocab - 1) if label_smoothing > 0.0 else 0.0
     # d ce/dl = p - ((1-s)*onehot + low*(1-onehot)); d zl/dl = 2 z log_z p; d lp/dl = onehot - p
     on_p = (g_ce + 2.0 * z_loss * log_z * g_z - g_lp)[..., None]
     on_target = (g_ce * (1.0 - label_smoothing - low) - g_lp)[..., None]
-    onehot = targets[..., None] == jnp.arange(vocab, dtype=targets.dtype)
-    grad = jnp.exp(logits - log_z[..., None]) * on_p - jnp.where(onehot, on_target, 0.0)
+    grad = jnp.exp(logits - log_z[..., None]) * on_p - jnp.where(is_target, on_target, 0.0)
     if low:
         grad = grad - (g_ce * low)[..., None]
+    return grad
+
+
+def _forward(logits, targets, label_smoothing, z_loss):
+    vocab = logits.shape[-1]
+    log_z = jax.nn.logsumexp(logits, axis=-1)
+    target_logit = jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
+    logit_sum = jnp.sum(logits, axis=-1) if label_smoothing > 0.0 else None
+    return (_terms(target_logit, logit_sum, log_z, vocab, label_smoothing, z_loss),
+            (logits, targets, log_z))
+
+
+def _backward(label_smoothing, z_loss, residuals, cotangents):
+    logits, targets, log_z = residuals
+    vocab = logits.shape[-1]
+    is_target = targets[..., None] == jnp.arange(vocab, dtype=targets.dtype)
+    grad = _logits_grad(logits, is_target, log_z, cotangents, vocab, label_smoothing, z_loss)
     return grad, np.zeros(targets.shape, jax.dtypes.float0)
 
 
@@ -74,9 +89,10 @@ def chunked_logits_cross_entropy(hidden: jnp.ndarray, embedding: jnp.ndarray,
     `hidden [..., E]` are the final decoder states (normed, scaled), `embedding [V, E]` the
     output projection in vocabulary-major layout. The vocabulary is walked in chunks of
     `chunk_size` rows with an online log-sum-exp; the backward pass recomputes each chunk's
-    logits and turns them straight into that chunk's gradient. Each chunk's logits stay in
-    cache instead of round-tripping a `[tokens, vocab]` array through memory several times,
-    which is what dominates a small model's step on CPU with T5's 32k vocabulary.
+    logits and turns them straight into that chunk's gradient, so memory holds one
+    `[tokens, chunk_size]` block instead of `[tokens, vocab]` logits and their gradient. On
+    XLA:CPU it measured 7-12 % slower than the full logits (bench/RESULTS.md §5); it is for
+    when the logits' memory is the limit.
 
     Returns (cross-entropy, z-loss term, log p(target), argmax id) per position; the argmax
     (for the accuracy metric) carries no gradient.
@@ -91,13 +107,15 @@ def chunked_logits_cross_entropy(hidden: jnp.ndarray, embedding: jnp.ndarray,
     return tuple(x.reshape(lead) for x in (ce, zl, lp, best))
 
 
-def _chunks(embedding: jnp.ndarray, chunk_size: int) -> tuple[jnp.ndarray, int]:
+def _chunks(embedding: jnp.ndarray, chunk_size: int) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """`[num_chunks, size, E]` rows (zero-padded at the end) and each chunk's first id."""
     vocab = embedding.shape[0]
     size = min(chunk_size, vocab)
     pad = -vocab % size
     if pad:
         embedding = jnp.pad(embedding, ((0, pad), (0, 0)))
-    return embedding.reshape(-1, size, embedding.shape[-1]), size
+    chunks = embedding.reshape(-1, size, embedding.shape[-1])
+    return chunks, size * jnp.arange(chunks.shape[0], dtype=jnp.int32)
 
 
 def _chunk_logits(hidden, rows, start, vocab):
@@ -113,60 +131,45 @@ def _chunked(hidden, embedding, targets, chunk_size, label_smoothing, z_loss):
 
 def _chunked_forward(hidden, embedding, targets, chunk_size, label_smoothing, z_loss):
     vocab = embedding.shape[0]
-    chunks, size = _chunks(embedding, chunk_size)
+    chunks, starts = _chunks(embedding, chunk_size)
     n = hidden.shape[0]
 
     def body(carry, inputs):
-        run_max, run_sum, target_logit, logit_sum, best_val, best_id = carry
-        rows, index = inputs
-        logits, ids, valid = _chunk_logits(hidden, rows, index * size, vocab)
+        run_max, run_sum, target_logit, logit_sum, best_id = carry
+        rows, start = inputs
+        logits, ids, valid = _chunk_logits(hidden, rows, start, vocab)
         masked = jnp.where(valid, logits, -jnp.inf)
-        new_max = jnp.maximum(run_max, jnp.max(masked, axis=-1))
+        chunk_max = jnp.max(masked, axis=-1)
+        new_max = jnp.maximum(run_max, chunk_max)
         run_sum = (run_sum * jnp.exp(run_max - new_max)
                    + jnp.sum(jnp.exp(masked - new_max[:, None]), axis=-1))
-        hit = ids[None, :] == targets[:, None]
-        target_logit = target_logit + jnp.sum(jnp.where(hit, logits, 0.0), axis=-1)
+        target_logit = target_logit + jnp.sum(
+            jnp.where(ids[None, :] == targets[:, None], logits, 0.0), axis=-1)
         logit_sum = logit_sum + jnp.sum(jnp.where(valid, logits, 0.0), axis=-1)
-        chunk_best = jnp.max(masked, axis=-1)
-        chunk_id = index * size + jnp.argmax(masked, axis=-1).astype(jnp.int32)
-        better = chunk_best > best_val
-        return (new_max, run_sum, target_logit, logit_sum, jnp.where(better, chunk_best, best_val),
-                jnp.where(better, chunk_id, best_id)), None
+        # the running max is the best logit so far; strict `>` keeps the first argmax on ties
+        best_id = jnp.where(chunk_max > run_max,
+                            start + jnp.argmax(masked, axis=-1).astype(jnp.int32), best_id)
+        return (new_max, run_sum, target_logit, logit_sum, best_id), None
 
     zeros = jnp.zeros((n,), jnp.float32)
-    init = (jnp.full((n,), -jnp.inf), zeros, zeros, zeros, jnp.full((n,), -jnp.inf),
-            jnp.zeros((n,), jnp.int32))
-    (run_max, run_sum, target_logit, logit_sum, _, best_id), _ = jax.lax.scan(
-        body, init, (chunks, jnp.arange(chunks.shape[0], dtype=jnp.int32)))
+    init = (jnp.full((n,), -jnp.inf), zeros, zeros, zeros, jnp.zeros((n,), jnp.int32))
+    (run_max, run_sum, target_logit, logit_sum, best_id), _ = jax.lax.scan(
+        body, init, (chunks, starts))
     log_z = run_max + jnp.log(run_sum)
-    target_lp = target_logit - log_z
-    if label_smoothing > 0.0:
-        confidence, low = 1.0 - label_smoothing, label_smoothing / (vocab - 1)
-        others_lp = logit_sum - vocab * log_z - target_lp
-        constant = -(confidence * np.log(confidence) + (vocab - 1) * low * np.log(low))
-        cross_ent = -(confidence * target_lp + low * others_lp) - constant
-    else:
-        cross_ent = -target_lp
-    outputs = (cross_ent, z_loss * jnp.square(log_z), target_lp, best_id)
-    return outputs, (hidden, embedding, targets, log_z)
+    terms = _terms(target_logit, logit_sum, log_z, vocab, label_smoothing, z_loss)
+    return terms + (best_id,), (hidden, embedding, targets, log_z)
 
 
 def _chunked_backward(chunk_size, label_smoothing, z_loss, residuals, cotangents):
     hidden, embedding, targets, log_z = residuals
-    g_ce, g_z, g_lp, _ = cotangents
     vocab = embedding.shape[0]
-    chunks, size = _chunks(embedding, chunk_size)
-    low = label_smoothing / (vocab - 1) if label_smoothing > 0.0 else 0.0
-    on_p = (g_ce + 2.0 * z_loss * log_z * g_z - g_lp)[:, None]
-    on_target = (g_ce * (1.0 - label_smoothing - low) - g_lp)[:, None]
+    chunks, starts = _chunks(embedding, chunk_size)
 
     def body(grad_hidden, inputs):
-        rows, index = inputs
-        logits, ids, valid = _chunk_logits(hidden, rows, index * size, vocab)
-        grad = (jnp.exp(logits - log_z[:, None]) * on_p
-                - jnp.where(ids[None, :] == targets[:, None], on_target, 0.0))
-        if low:
-            grad = grad - (g_ce * low)[:, None]
+        rows, start = inputs
+        logits, ids, valid = _chunk_logits(hidden, rows, start, vocab)
+        grad = _logits_grad(logits, ids[None, :] == targets[:, None], log_z, cotangents, vocab,
+                            label_smoothing, z_loss)
         grad = jnp.where(valid, grad, 0.0).astype(hidden.dtype)
         grad_rows = jnp.einsum("nv,ne->ve", grad, hidden, preferred_element_type=jnp.float32)
         grad_hidden = grad_hidden + jnp.einsum("nv,ve->ne", grad, rows,
@@ -174,8 +177,7 @@ def _chunked_backward(chunk_size, label_smoothing, z_loss, residuals, cotangents
         return grad_hidden, grad_rows
 
     grad_hidden, grad_chunks = jax.lax.scan(
-        body, jnp.zeros(hidden.shape, jnp.float32),
-        (chunks, jnp.arange(chunks.shape[0], dtype=jnp.int32)))
+        body, jnp.zeros(hidden.shape, jnp.float32), (chunks, starts))
     grad_embedding = grad_chunks.reshape(-1, embedding.shape[-1])[:vocab]
     return (grad_hidden.astype(hidden.dtype), grad_embedding.astype(embedding.dtype),
             np.zeros(targets.shape, jax.dtypes.float0))

@@ -99,8 +99,9 @@ class EncoderDecoderModel:
             {"params": rng, "dropout": rng},
             *[dummy(k) for k in _MODULE_KEYS], enable_dropout=False)
 
-    def _logits(self, params: Any, batch: Batch, dropout_rng: jax.Array | None,
-                return_hidden: bool = False):
+    def _apply(self, params: Any, batch: Batch, dropout_rng: jax.Array | None,
+               return_hidden: bool = False):
+        """Teacher-forced module output: logits, or (output states, output table)."""
         rngs = {"dropout": dropout_rng} if dropout_rng is not None else None
         return self.module.apply({"params": params}, *[batch.get(k) for k in _MODULE_KEYS],
                                  enable_dropout=dropout_rng is not None, rngs=rngs,
@@ -114,11 +115,6 @@ class EncoderDecoderModel:
         return weights.astype(jnp.float32)
 
     # --- loss -----------------------------------------------------------------------------
-    def _token_losses(self, logits: jnp.ndarray, targets: jnp.ndarray
-                      ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-        """(cross-entropy, z-loss, log p(target)) per position (fused-gradient kernel)."""
-        return cross_entropy_terms(logits, targets, self.label_smoothing, self.z_loss)
-
     def _normalise(self, values: jnp.ndarray, weights: jnp.ndarray,
                    segment_ids: jnp.ndarray | None) -> jnp.ndarray:
         if self.loss_normalization == "token_mean":
@@ -140,12 +136,13 @@ class EncoderDecoderModel:
         targets = batch["decoder_target_tokens"]
         weights = self._loss_weights(batch)
         if self.loss_chunk_size:
-            hidden, table = self._logits(params, batch, dropout_rng, return_hidden=True)
+            hidden, table = self._apply(params, batch, dropout_rng, return_hidden=True)
             cross_ent, z_loss, target_lp, predicted = chunked_logits_cross_entropy(
                 hidden, table, targets, self.loss_chunk_size, self.label_smoothing, self.z_loss)
         else:
-            logits = self._logits(params, batch, dropout_rng)
-            cross_ent, z_loss, target_lp = self._token_losses(logits, targets)
+            logits = self._apply(params, batch, dropout_rng)
+            cross_ent, z_loss, target_lp = cross_entropy_terms(
+                logits, targets, self.label_smoothing, self.z_loss)
             predicted = jnp.argmax(logits, axis=-1)
         segments = batch.get("decoder_segment_ids")
         ce = self._normalise(cross_ent, weights, segments)
@@ -168,7 +165,7 @@ class EncoderDecoderModel:
 
         With `return_intermediates`, also returns `{'token_scores': [B, L]}`.
         """
-        logits = self._logits(params, batch, None)
+        logits = self._apply(params, batch, None)
         token_scores = (token_log_likelihood(logits, batch["decoder_target_tokens"])
                         * self._loss_weights(batch))
         scores = jnp.sum(token_scores, axis=-1)
