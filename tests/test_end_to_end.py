@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from p5jax.data.cache import demo_cache_name
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--gin.models.T5Config.emb_dim=32", "--gin.models.T5Config.mlp_dim=64",
         "--gin.models.T5Config.num_heads=2", "--gin.models.T5Config.head_dim=16",
@@ -36,7 +38,7 @@ def test_train_resume_evaluate_infer_on_demo(tmp_path):
     first = _p5jax([*common, "--gin.TRAIN_STEPS=2", "--gin.CHECKPOINT_PERIOD=2"], cache)
     assert first.returncode == 0, first.stderr[-4000:]
     assert (model_dir / "checkpoint_2").is_dir()
-    assert os.path.isdir(os.path.join(cache, "demo")), "the demo dataset was not prepared"
+    assert os.path.isdir(os.path.join(cache, demo_cache_name())), "the demo dataset was not prepared"
 
     resumed = _p5jax([*common, "--gin.TRAIN_STEPS=4", "--gin.CHECKPOINT_PERIOD=2"], cache)
     assert resumed.returncode == 0, resumed.stderr[-4000:]

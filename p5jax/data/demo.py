@@ -4,7 +4,8 @@
 and the explanation pickle `reviews_Demo.pickle`, read by the ordinary Amazon reader.
 
 What a model can learn from it:
-- each user has a sparse taste over item categories (Dirichlet, alpha 0.3);
+- each user has a concentrated taste over item categories (Dirichlet, alpha 0.05: mostly one or
+  two categories), so a user's ID predicts what they buy (direct prompts carry only the ID);
 - each item has 3 likely successors (two in its category, one in the "next" category) with
   weights 0.6/0.25/0.15, and a purchase follows the previous item's successors with
   probability 0.85, so "the most frequent successor of the last item" is a strong predictor;
@@ -13,10 +14,12 @@ What a model can learn from it:
 - ratings rise with the user's taste for the item's category plus an item quality; summary,
   text, explanation and feature word are templated from the rating and the category's features.
 
-Default size (scale=1): 400 users, 200 items, 5..15 purchases per user (~4k interactions):
-small enough that a tiny T5 trains on all five families in minutes on 2 CPU cores, large enough
-that next-item HR@k separates transition-aware models from popularity. `scale` multiplies
-users and items (scale 55 ~ Beauty: 22k users, 11k items).
+Default size (scale=1): 150 users, 150 items, 10..25 purchases per user (~2.6k interactions).
+Few users with long histories is what lets a tiny T5 learn them in minutes on 2 CPU cores: the
+README's 700 steps show each user ~40 times across the families (with 400 users and 5..15
+purchases, the previous design, the same budget left the model at the popularity prior;
+bench/RESULTS.md §4). `scale` multiplies users and items (scale 150: ~22k users and as many
+items).
 """
 
 from __future__ import annotations
@@ -29,8 +32,12 @@ import pickle
 
 import numpy as np
 
-BASE_USERS, BASE_ITEMS = 400, 200
-MIN_LEN, MAX_LEN = 5, 15
+# Bumped whenever the generated data changes: it names the cache directory, so a cache built
+# by an older p5jax is never mistaken for the current demo.
+DEMO_VERSION = 2
+BASE_USERS, BASE_ITEMS = 150, 150
+MIN_LEN, MAX_LEN = 10, 25
+TASTE_ALPHA = 0.05
 FOLLOW_PROB = 0.85
 SUCCESSOR_WEIGHTS = (0.6, 0.25, 0.15)
 
@@ -104,7 +111,7 @@ def generate_raw(out_dir: str, scale: float = 1.0, seed: int = 0) -> dict[str, i
   user_ids = _raw_ids(rng, num_users, "A", 12)
   names = [f"{_FIRST[rng.integers(len(_FIRST))]} {_LAST[rng.integers(len(_LAST))]}."
            for _ in range(num_users)]
-  tastes = rng.dirichlet(np.full(num_cats, 0.3), size=num_users)
+  tastes = rng.dirichlet(np.full(num_cats, TASTE_ALPHA), size=num_users)
 
   reviews, explanations = [], []
   for u in range(num_users):

@@ -14,7 +14,7 @@ def test_raw_files_are_deterministic(tmp_path):
   assert filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", names, shallow=False)[0] == names
   c = generate_raw(str(tmp_path / "c"), scale=0.2, seed=4)
   assert not filecmp.cmp(tmp_path / "a" / names[2], tmp_path / "c" / names[2], shallow=False)
-  assert a["users"] == 80 and a["items"] == 40 and a == {**c, "reviews": a["reviews"]}
+  assert a["users"] == 30 and a["items"] == 40 and a == {**c, "reviews": a["reviews"]}
 
 
 def _hit_rates(ds):
@@ -36,10 +36,31 @@ def _hit_rates(ds):
 def test_default_demo_has_learnable_transitions(tmp_path):
   manifest = prepare("demo", None, str(tmp_path / "demo"))
   ds = PreparedDataset.load(str(tmp_path / "demo"))
-  assert 300 <= manifest["num_users"] <= 600 and 150 <= manifest["num_items"] <= 300
-  assert all(5 <= len(s) <= 15 for s in ds.sequences.values())
+  assert 100 <= manifest["num_users"] <= 300 and 100 <= manifest["num_items"] <= 300
+  assert all(10 <= len(s) <= 25 for s in ds.sequences.values())
   transitions, popularity = _hit_rates(ds)
-  assert transitions > 0.3 and transitions > 5 * popularity
+  assert transitions > 0.25 and transitions > 5 * popularity
+
+
+def test_default_demo_users_are_predictable_from_their_own_purchases(tmp_path):
+  """Direct prompts carry only the user, so what a user bought must predict the test item.
+
+  Ranks each user's 100 test candidates (99 negatives + the test item) by how often the user
+  bought in the item's category, then by popularity; popularity alone is the baseline.
+  """
+  prepare("demo", None, str(tmp_path / "demo"))
+  ds = PreparedDataset.load(str(tmp_path / "demo"))
+  category = {i: meta["categories"][-1] for i, meta in ds.items.items()}
+  popularity = collections.Counter(i for seq in ds.sequences.values() for i in seq[:-2])
+  hits_user = hits_pop = 0
+  for user, seq in ds.sequences.items():
+    candidates = list(ds.negatives[user]["test"]) + [seq[-1]]
+    bought = collections.Counter(category[i] for i in seq[:-2])
+    by_pop = sorted(candidates, key=lambda i: -popularity[i])
+    by_user = sorted(candidates, key=lambda i: (-bought[category[i]], -popularity[i]))
+    hits_pop += seq[-1] in by_pop[:5]
+    hits_user += seq[-1] in by_user[:5]
+  assert hits_user > 3 * hits_pop
 
 
 def test_ratings_follow_affinity(tmp_path):
