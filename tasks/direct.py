@@ -13,6 +13,9 @@ from tasks.example import make_example
 from tasks.randomness import example_rng
 
 TRAIN_PER_USER = 15  # P5 train_sample_numbers['traditional'] = (10, 5)
+# P5's separate yes/no model (pretrain_group5_part1.py), whose 5-1/5-4 numbers the paper
+# publishes: prompts 5-1..5-4 only, sample_numbers['traditional'] = (100, 5).
+YES_NO_TRAIN_PER_USER = 100
 NUM_NEGATIVES = 99
 
 
@@ -63,11 +66,17 @@ def scored_candidates(ctx: DatasetContext, template: Template, user: int, positi
     yield make_example(template, values, user=user, item=shown, candidates=candidates)
 
 
+def yes_no_templates(templates: Sequence[Template]) -> tuple[Template, ...]:
+  """The binary prompts among ``templates`` (5-1..5-4 and their unseen kin)."""
+  return tuple(t for t in templates if 'yes_no' in t.slots)
+
+
 def examples(ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int,
-             users: Sequence[int]) -> Iterator[dict]:
-  """Train: 15 examples per user, template uniform over ``templates``; eval: one per user
-  (one per candidate for a single yes/no evaluation template, see ``scored_candidates``)."""
-  per_user = TRAIN_PER_USER if split == 'train' else 1
+             users: Sequence[int], train_per_user: int = TRAIN_PER_USER) -> Iterator[dict]:
+  """Train: ``train_per_user`` examples per user, template uniform over ``templates``; eval:
+  one per user (one per candidate for a single yes/no evaluation template, see
+  ``scored_candidates``)."""
+  per_user = train_per_user if split == 'train' else 1
   score_each = split != 'train' and len(templates) == 1 and 'yes_no' in templates[0].slots
   for user in users:
     items = ctx.dataset.sequences[user]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Optional, Sequence
 
 from p5jax.prompts import Template
 from tasks import direct, reviews, sequential
@@ -27,16 +27,22 @@ def available_families(manifest: Mapping, variant: str) -> tuple[str, ...]:
 
 
 def examples(ctx: DatasetContext, family: str, split: str, templates: Sequence[Template],
-             epoch: int, shard: tuple[int, int] = (0, 1)) -> Iterator[dict]:
+             epoch: int, shard: tuple[int, int] = (0, 1),
+             train_per_user: Optional[int] = None) -> Iterator[dict]:
   """Examples of ``family`` for ``split`` ('train' | 'validation' | 'test') in one epoch.
 
   With several ``templates`` each example draws one uniformly (P5's training); with one, every
   example uses it (evaluation). ``shard`` = (index, count) splits users or records.
+  ``train_per_user`` (direct only) replaces P5's 15 training examples per user and epoch.
   """
+  if train_per_user is not None and family != 'direct':
+    raise ValueError(f'train_per_user applies to the direct family only, not {family!r}')
   if family in SEQUENCE_FAMILIES:
     users = ctx.users[shard[0]::shard[1]]
-    builder = sequential.examples if family == 'sequential' else direct.examples
-    return builder(ctx, split, templates, epoch, users)
+    if family == 'sequential':
+      return sequential.examples(ctx, split, templates, epoch, users)
+    return direct.examples(ctx, split, templates, epoch, users,
+                           train_per_user=train_per_user or direct.TRAIN_PER_USER)
   if family in REVIEW_FAMILIES:
     return reviews.examples(ctx, family, split, templates, epoch, shard)
   raise ValueError(f'unknown family {family!r}')

@@ -16,7 +16,7 @@ lookup. It registers the dataset bound to ``configured_dataset`` in the dataset 
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import gin
 import seqio
@@ -28,7 +28,8 @@ from tasks.registry import register_dataset
 @gin.configurable
 def configured_dataset(name: Optional[str] = None, prepared_dir: Optional[str] = None,
                        id_scheme: str = 'sid', protocol: Optional[str] = None,
-                       seed: int = 0, input_length: int = 512) -> tuple[str, ...]:
+                       seed: int = 0, input_length: int = 512,
+                       rates: Optional[Mapping[str, float]] = None) -> tuple[str, ...]:
   """Registers the gin-bound dataset (nothing when no name is bound, e.g. for the demo).
 
   ``input_length``: the input pieces the corrected protocol fits a history into (drop the
@@ -41,7 +42,7 @@ def configured_dataset(name: Optional[str] = None, prepared_dir: Optional[str] =
     raise ValueError(f'tasks.from_gin.configured_dataset: dataset {name!r} needs '
                      'prepared_dir (the output of p5jax-prepare)')
   return register_dataset(name, prepared_dir, id_scheme, protocol, seed=seed,
-                          input_length=input_length)
+                          input_length=input_length, rates=rates)
 
 
 @gin.configurable

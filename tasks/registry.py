@@ -4,6 +4,8 @@
 ``p5_<name>_<family>_train``: training task, template uniform over the family's seen prompts
 (splits train, validation), mixtures ``p5_<name>_pretrain`` / ``_eval`` / ``_zeroshot`` and one
 ``p5_<name>_<family>_eval`` per family (that family's evaluated prompts, e.g. 2-3 and 2-13).
+``p5_<name>_direct_yes_no_train`` (prompts 5-1..5-4, 100 per user and epoch) and the mixture
+``p5_<name>_direct_yes_no_eval`` (5-1, 5-4) are P5's separate yes/no model (P5_SPEC §2.5).
 """
 
 from __future__ import annotations
@@ -190,6 +192,16 @@ def _register_tasks(name, variant, families_present, context, common, train_epoc
                                             train_epochs), **common)
       _SPECS[task] = TaskInfo(name, family, None, None, context)
       names.append(task)
+    if family == 'direct' and direct.yes_no_templates(seen):
+      # P5 publishes 5-1/5-4 from a separate model trained on the yes/no prompts only
+      task = f'p5_{name}_direct_yes_no_train'
+      seqio.TaskRegistry.add(
+          task, source=PromptExamplesSource(context, family, direct.yes_no_templates(seen),
+                                            ('train', 'validation'), train_epochs,
+                                            train_per_user=direct.YES_NO_TRAIN_PER_USER),
+          **common)
+      _SPECS[task] = TaskInfo(name, family, None, None, context)
+      names.append(task)
     for template in prompts.family_templates(variant, family):
       spec = decoding.decoding_for(template)
       task = f'p5_{name}_{family}_{template.task_suffix}'
@@ -212,7 +224,9 @@ def _register_mixtures(name, variant, families_present, context, rates):
   unseen = [t for t in templates.values() if not t.seen]
   per_family = [(f'{family}_eval', [t for t in evaluated if t.family == family])
                 for family in families_present]
-  for suffix, chosen in [('eval', evaluated), ('zeroshot', unseen)] + per_family:
+  yes_no = ('direct_yes_no_eval', [t for t in direct.yes_no_templates(evaluated)
+                                   if t.family == 'direct'])
+  for suffix, chosen in [('eval', evaluated), ('zeroshot', unseen), yes_no] + per_family:
     tasks = [f'p5_{name}_{t.family}_{t.task_suffix}' for t in chosen
              if t.family in families_present]
     if tasks:

@@ -26,16 +26,18 @@ class PromptExamplesSource(seqio.DataSource):
   """Examples of one family (and template set) of a registered dataset.
 
   ``context`` is called once, on first use. Split 'train' repeats epochs 0, 1, ... forever
-  (``train_epochs`` caps it); 'validation' and 'test' yield epoch 0 once.
+  (``train_epochs`` caps it); 'validation' and 'test' yield epoch 0 once. ``train_per_user``:
+  see ``families.examples``.
   """
 
   def __init__(self, context: Callable[[], DatasetContext], family: str,
                templates: Sequence[Template], splits: Sequence[str],
-               train_epochs: Optional[int] = None):
+               train_epochs: Optional[int] = None, train_per_user: Optional[int] = None):
     self._context = context
     self._family = family
     self._templates = tuple(templates)
     self._train_epochs = train_epochs
+    self._train_per_user = train_per_user
     super().__init__(splits=tuple(splits), num_input_examples=None, caching_permitted=False)
 
   @property
@@ -54,7 +56,8 @@ class PromptExamplesSource(seqio.DataSource):
     epochs = (itertools.count() if self._train_epochs is None else range(self._train_epochs)
               ) if split == 'train' else range(1)
     for epoch in epochs:
-      yield from families.examples(ctx, self._family, split, self._templates, epoch, shard)
+      yield from families.examples(ctx, self._family, split, self._templates, epoch, shard,
+                                   self._train_per_user)
 
   def get_dataset(self, split: str = 'train', shuffle: bool = True, seed: Optional[int] = None,
                   shard_info: Optional[seqio.ShardInfo] = None, *, sequence_length=None,

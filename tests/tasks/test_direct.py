@@ -52,3 +52,11 @@ def test_yes_no_training_is_balanced(make_context):
   ctx = make_context()
   out = list(direct.examples(ctx, 'train', (AMAZON['5-1'],), 0, ctx.users))
   assert 0.3 < sum(e['targets'] == 'yes' for e in out) / len(out) < 0.7
+
+
+def test_train_per_user_sets_the_yes_no_model_count(make_context):
+  ctx = make_context()
+  yes_no = direct.yes_no_templates(SEEN)
+  assert [t.id for t in yes_no] == ['5-1', '5-2', '5-3', '5-4']
+  out = list(direct.examples(ctx, 'train', yes_no, 0, ctx.users, train_per_user=100))
+  assert collections.Counter(int(e['user']) for e in out) == {u: 100 for u in ctx.users}

@@ -48,3 +48,14 @@ def test_missing_prepared_dir_is_named(fresh_gin):
   from tasks import from_gin
   with pytest.raises(ValueError, match='needs prepared_dir'):
     from_gin.configured_dataset(name='nodir')
+
+
+def test_family_rates_bound_in_gin_replace_p5_shares(tmp_path, fresh_gin):
+  data = make_dataset()
+  prepared = write_prepared_dir(str(tmp_path / 'prepared'), data)
+  from tasks import from_gin
+  from_gin.configured_dataset(name='ginrates', prepared_dir=prepared, rates={'direct': 7.0})
+  mixture = seqio.get_mixture_or_task('p5_ginrates_pretrain')
+  rates = {t.name.split('_')[2]: mixture.get_rate(t) for t in mixture.tasks}
+  assert rates['direct'] == 7.0
+  assert rates['sequential'] == 20 * len(data.sequences)  # unbound families keep P5's share

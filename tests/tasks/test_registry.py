@@ -1,5 +1,6 @@
 """Every registered task and mixture yields feature-converted batches; same seed, same bytes."""
 
+import collections
 import json
 import os
 
@@ -34,7 +35,7 @@ def test_names_follow_the_contract(registered):
   amazon = prompts.templates('amazon')
   expected = {f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values()}
   expected |= {f'p5_fixture_{f}_train' for f in
-               ('rating', 'sequential', 'explanation', 'review', 'direct')}
+               ('rating', 'sequential', 'explanation', 'review', 'direct', 'direct_yes_no')}
   assert set(registered) == expected
   assert tasks.task_info('p5_fixture_sequential_2_13').decoding.mode == 'all_items'
   assert tasks.task_info('p5_fixture_direct_5_5').decoding.mode == 'candidates'
@@ -48,6 +49,8 @@ def test_names_follow_the_contract(registered):
       {t.name for t in seqio.get_mixture_or_task(f'p5_fixture_{f}_eval').tasks}
       for f in ('rating', 'sequential', 'explanation', 'review', 'direct')))
   assert per_family == eval_tasks
+  yes_no = {t.name for t in seqio.get_mixture_or_task('p5_fixture_direct_yes_no_eval').tasks}
+  assert yes_no == {'p5_fixture_direct_5_1', 'p5_fixture_direct_5_4'}
   zeroshot = {t.name for t in seqio.get_mixture_or_task('p5_fixture_zeroshot').tasks}
   assert zeroshot == {f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values()
                       if not t.seen}
@@ -144,3 +147,14 @@ def test_register_from_gin(fixture_dir):
   finally:
     gin.clear_config()
   assert 'p5_fromgin_sequential_2_13' in names and 'p5_fromgin_pretrain' in seqio.MixtureRegistry.names()
+
+
+def test_yes_no_model_task_draws_100_binary_prompts_per_user(registered):
+  """P5's separate yes/no model: 5-1..5-4 only, 100 examples per user and epoch (P5_SPEC §2.5)."""
+  ds = seqio.get_mixture_or_task('p5_fixture_direct_yes_no_train').get_dataset(
+      LENGTHS, split='train', shuffle=False)
+  users = tasks.task_info('p5_fixture_direct_yes_no_train').context().users
+  epoch = list(ds.take(100 * len(users)).as_numpy_iterator())
+  assert collections.Counter(int(e['user']) for e in epoch) == {u: 100 for u in users}
+  assert {e['template'].decode() for e in epoch} == {'5-1', '5-2', '5-3', '5-4'}
+  assert {e['targets_pretokenized'].decode() for e in epoch} == {'yes', 'no'}
