@@ -118,6 +118,14 @@ def _resolve_params_path(path: str) -> str:
     return os.path.join(_step_dir(path, max(steps)), "state")
 
 
+def checkpoint_step(path: str) -> int:
+    """The step of the checkpoint `path` names: `checkpoint_<step>` itself or, for a model
+    directory, its latest one (0 for a directory not named `checkpoint_<step>`)."""
+    name = os.path.basename(os.path.dirname(_resolve_params_path(path)))
+    prefix, _, step = name.rpartition("_")
+    return int(step) if prefix == _STEP_PREFIX and step.isdigit() else 0
+
+
 def restore_params(cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
     """Params from `cfg.path` placed like `fresh_params`; see `RestoreCheckpointConfig`.
 

@@ -17,7 +17,8 @@ import jax
 import numpy as np
 import seqio
 
-from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
+from p5jax.training.checkpoints import (RestoreCheckpointConfig, checkpoint_step,
+                                        restore_params)
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
 from p5jax.training.infer_fns import ModelFns
 from p5jax.training.partitioning import Partitioner
@@ -182,7 +183,7 @@ def evaluate(*, model: Any, dataset_cfg: DatasetConfig, model_dir: str,
     input_shapes = {k: (dataset_cfg.batch_size,) + tuple(v[1:] if len(v) > 1 else v)
                     for k, v in shapes.items()}
     params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
-    results = evaluator.evaluate(params, step=_step_of(restore_cfg.path))
+    results = evaluator.evaluate(params, step=checkpoint_step(restore_cfg.path))
     results.update(evaluator.popularity())
     if jax.process_index() == 0:
         path = write_results(results, output_dir)
@@ -190,7 +191,3 @@ def evaluate(*, model: Any, dataset_cfg: DatasetConfig, model_dir: str,
         print(path, flush=True)
     return results
 
-
-def _step_of(path: str) -> int:
-    tail = os.path.basename(os.path.normpath(path))
-    return int(tail.split("_")[-1]) if tail.split("_")[-1].isdigit() else 0

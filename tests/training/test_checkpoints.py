@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from jax.sharding import NamedSharding, PartitionSpec as P
 
-from p5jax.training.checkpoints import (CheckpointError, Checkpointer,
+from p5jax.training.checkpoints import (CheckpointError, Checkpointer, checkpoint_step,
                                         RestoreCheckpointConfig, restore_params)
 from p5jax.training.partitioning import Partitioner
 
@@ -48,3 +48,13 @@ def test_shape_mismatch_names_param_and_shapes(tmp_path):
 def test_missing_checkpoint_names_path(tmp_path):
     with pytest.raises(CheckpointError, match=str(tmp_path / "nothing")):
         restore_params(RestoreCheckpointConfig(path=str(tmp_path / "nothing")), {})
+
+
+def test_checkpoint_step_reads_the_checkpoint_not_the_model_dir_name(tmp_path):
+    model_dir = tmp_path / "run_2000"  # a digit suffix in the run's name is not a step
+    for step in (0, 1000, 500):
+        (model_dir / f"checkpoint_{step}" / "state").mkdir(parents=True)
+    assert checkpoint_step(str(model_dir)) == 1000
+    assert checkpoint_step(str(model_dir / "checkpoint_500")) == 500
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        checkpoint_step(str(tmp_path / "empty"))
