@@ -20,26 +20,9 @@ import json
 import sys
 
 import numpy as np
+from scipy.stats import spearmanr
 
 from p5jax.data import PreparedDataset
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share their mean rank)."""
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values))
-    for value in np.unique(values):
-        tied = values == value
-        ranks[tied] = ranks[tied].mean()
-    return ranks
-
-
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    ra, rb = _ranks(a), _ranks(b)
-    if ra.std() == 0 or rb.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])
 
 
 def _hit(scores: np.ndarray, positive: int, k: int) -> bool:
@@ -68,7 +51,8 @@ def diagnose(dataset: PreparedDataset, rows: list[dict]) -> dict[str, float]:
         if in_taste.any() and (~in_taste).any():
             aucs.append(float((score[in_taste][:, None] > score[~in_taste][None, :]).mean()
                               + 0.5 * (score[in_taste][:, None] == score[~in_taste][None, :]).mean()))
-        correlations.append(_spearman(score, pop))
+        if score.std() > 0 and pop.std() > 0:
+            correlations.append(float(spearmanr(score, pop)[0]))
         positive = next(k for k, c in enumerate(cands) if c[2])
         taste = np.array([bought[category[i]] for i in items]) + pop / (pop.max() + 1.0)
         for name, ranking in (("model", score), ("popularity", pop), ("user_categories", taste)):
@@ -78,7 +62,7 @@ def diagnose(dataset: PreparedDataset, rows: list[dict]) -> dict[str, float]:
     out = {"users": users, "p_yes_mean": float(scores_all.mean()),
            "p_yes_std": float(scores_all.std()),
            "auc_in_taste": float(np.mean(aucs)) if aucs else float("nan"),
-           "spearman_popularity": float(np.nanmean(correlations))}
+           "spearman_popularity": float(np.mean(correlations)) if correlations else float("nan")}
     out.update({k: v / users for k, v in sorted(hits.items())})
     return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -67,17 +67,17 @@ def scored_candidates(ctx: DatasetContext, template: Template, user: int, positi
 
 
 def yes_no_templates(templates: Sequence[Template]) -> tuple[Template, ...]:
-  """The binary prompts among ``templates`` (5-1..5-4 and their unseen kin)."""
-  return tuple(t for t in templates if 'yes_no' in t.slots)
+  """The binary direct prompts among ``templates`` (5-1..5-4)."""
+  return tuple(t for t in templates if t.family == 'direct' and 'yes_no' in t.slots)
 
 
 def examples(ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int,
-             users: Sequence[int], train_per_user: int = TRAIN_PER_USER) -> Iterator[dict]:
-  """Train: ``train_per_user`` examples per user, template uniform over ``templates``; eval:
-  one per user (one per candidate for a single yes/no evaluation template, see
-  ``scored_candidates``)."""
-  per_user = train_per_user if split == 'train' else 1
-  score_each = split != 'train' and len(templates) == 1 and 'yes_no' in templates[0].slots
+             users: Sequence[int], train_per_user: Optional[int] = None) -> Iterator[dict]:
+  """Train: ``train_per_user`` (default P5's 15) examples per user, template uniform over
+  ``templates``; eval: one per user (one per candidate for a single yes/no evaluation template,
+  see ``scored_candidates``)."""
+  per_user = (train_per_user or TRAIN_PER_USER) if split == 'train' else 1
+  score_each = split != 'train' and len(templates) == 1 and bool(yes_no_templates(templates))
   for user in users:
     items = ctx.dataset.sequences[user]
     if score_each:

@@ -41,8 +41,7 @@ def examples(ctx: DatasetContext, family: str, split: str, templates: Sequence[T
     users = ctx.users[shard[0]::shard[1]]
     if family == 'sequential':
       return sequential.examples(ctx, split, templates, epoch, users)
-    return direct.examples(ctx, split, templates, epoch, users,
-                           train_per_user=train_per_user or direct.TRAIN_PER_USER)
+    return direct.examples(ctx, split, templates, epoch, users, train_per_user)
   if family in REVIEW_FAMILIES:
     return reviews.examples(ctx, family, split, templates, epoch, shard)
   raise ValueError(f'unknown family {family!r}')

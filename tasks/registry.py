@@ -192,11 +192,11 @@ def _register_tasks(name, variant, families_present, context, common, train_epoc
                                             train_epochs), **common)
       _SPECS[task] = TaskInfo(name, family, None, None, context)
       names.append(task)
-    if family == 'direct' and direct.yes_no_templates(seen):
-      # P5 publishes 5-1/5-4 from a separate model trained on the yes/no prompts only
+    yes_no = direct.yes_no_templates(seen)
+    if yes_no:  # P5 publishes 5-1/5-4 from a separate model trained on these prompts only
       task = f'p5_{name}_direct_yes_no_train'
       seqio.TaskRegistry.add(
-          task, source=PromptExamplesSource(context, family, direct.yes_no_templates(seen),
+          task, source=PromptExamplesSource(context, family, yes_no,
                                             ('train', 'validation'), train_epochs,
                                             train_per_user=direct.YES_NO_TRAIN_PER_USER),
           **common)
@@ -224,8 +224,7 @@ def _register_mixtures(name, variant, families_present, context, rates):
   unseen = [t for t in templates.values() if not t.seen]
   per_family = [(f'{family}_eval', [t for t in evaluated if t.family == family])
                 for family in families_present]
-  yes_no = ('direct_yes_no_eval', [t for t in direct.yes_no_templates(evaluated)
-                                   if t.family == 'direct'])
+  yes_no = ('direct_yes_no_eval', direct.yes_no_templates(evaluated))
   for suffix, chosen in [('eval', evaluated), ('zeroshot', unseen), yes_no] + per_family:
     tasks = [f'p5_{name}_{t.family}_{t.task_suffix}' for t in chosen
              if t.family in families_present]
