@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -36,6 +36,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from matmul_peak import matmul_peak_gflops  # noqa: E402
+
 from p5jax.decoding import beam_search, compile_trie  # noqa: E402
 from p5jax.models import EncoderDecoderModel, T5Config, Transformer  # noqa: E402
 
@@ -44,199 +45,271 @@ EOS = 1
 DIGIT0 = 3  # token id of digit 0; digit d is DIGIT0 + d
 # P5 is T5 1.0: ReLU FFN, tied embeddings. tiny = the p5_tiny gin; small = t5-small.
 SIZES = {
-    "tiny": dict(emb_dim=128, mlp_dim=512, num_heads=4, head_dim=32, num_encoder_layers=4,
-                 num_decoder_layers=4),
-    "small": dict(emb_dim=512, mlp_dim=2048, num_heads=8, head_dim=64, num_encoder_layers=6,
-                  num_decoder_layers=6),
+    'tiny': dict(
+        emb_dim=128,
+        mlp_dim=512,
+        num_heads=4,
+        head_dim=32,
+        num_encoder_layers=4,
+        num_decoder_layers=4,
+    ),
+    'small': dict(
+        emb_dim=512,
+        mlp_dim=2048,
+        num_heads=8,
+        head_dim=64,
+        num_encoder_layers=6,
+        num_decoder_layers=6,
+    ),
 }
 
 
 def digit_catalog(items: int) -> list[list[int]]:
-    """Item i -> its decimal digits as tokens, then EOS."""
-    return [[DIGIT0 + int(c) for c in str(i)] + [EOS] for i in range(1, items + 1)]
+  """Item i -> its decimal digits as tokens, then EOS."""
+  return [[DIGIT0 + int(c) for c in str(i)] + [EOS] for i in range(1, items + 1)]
 
 
 def valid_fraction(seqs: np.ndarray, scores: np.ndarray, items: int) -> float:
-    """Share of returned beams [B, K, L] that spell a catalog item and end with EOS."""
-    ok = 0
-    for row, score in zip(seqs.reshape(-1, seqs.shape[-1]), scores.reshape(-1)):
-        toks = list(row)
-        if not np.isfinite(score) or EOS not in toks:
-            continue
-        body = toks[:toks.index(EOS)]
-        if body and all(DIGIT0 <= t < DIGIT0 + 10 for t in body) and body[0] != DIGIT0:
-            ok += 1 <= int("".join(str(t - DIGIT0) for t in body)) <= items
-    return ok / scores.size
+  """Share of returned beams [B, K, L] that spell a catalog item and end with EOS."""
+  ok = 0
+  for row, score in zip(seqs.reshape(-1, seqs.shape[-1]), scores.reshape(-1)):
+    toks = list(row)
+    if not np.isfinite(score) or EOS not in toks:
+      continue
+    body = toks[: toks.index(EOS)]
+    if body and all(DIGIT0 <= t < DIGIT0 + 10 for t in body) and body[0] != DIGIT0:
+      ok += 1 <= int(''.join(str(t - DIGIT0) for t in body)) <= items
+  return ok / scores.size
 
 
-def decode_matmul_flops(cfg: T5Config, batch: int, beams: int, enc_len: int, dec_len: int,
-                        out_width: int) -> float:
-    """Matmul FLOPs of one decode call: encoder, cross K/V once per user, dec_len cached steps
-    (the first on one row per user, the others on `beams` rows per user).
+def decode_matmul_flops(
+    cfg: T5Config, batch: int, beams: int, enc_len: int, dec_len: int, out_width: int
+) -> float:
+  """Matmul FLOPs of one decode call: encoder, cross K/V once per user, dec_len cached steps
+  (the first on one row per user, the others on `beams` rows per user).
 
-    `out_width` is the number of output logits computed per row per step (V or the subset F).
-    """
-    d, f, hd = cfg.emb_dim, cfg.mlp_dim, cfg.num_heads * cfg.head_dim
-    enc_tok = batch * enc_len
-    encoder = cfg.num_encoder_layers * enc_tok * (2 * 4 * d * hd + 2 * 2 * enc_len * hd
-                                                  + 2 * 2 * d * f)
-    cross_kv = cfg.num_decoder_layers * enc_tok * 2 * 2 * d * hd
-    per_row = (cfg.num_decoder_layers * (2 * 4 * d * hd + 2 * 2 * dec_len * hd
-                                         + 2 * 2 * d * hd + 2 * 2 * enc_len * hd
-                                         + 2 * 2 * d * f) + 2 * d * out_width)
-    return encoder + cross_kv + batch * per_row * (1 + (dec_len - 1) * beams)
-
-
+  `out_width` is the number of output logits computed per row per step (V or the subset F).
+  """
+  d, f, hd = cfg.emb_dim, cfg.mlp_dim, cfg.num_heads * cfg.head_dim
+  enc_tok = batch * enc_len
+  encoder = (
+      cfg.num_encoder_layers * enc_tok * (2 * 4 * d * hd + 2 * 2 * enc_len * hd + 2 * 2 * d * f)
+  )
+  cross_kv = cfg.num_decoder_layers * enc_tok * 2 * 2 * d * hd
+  per_row = (
+      cfg.num_decoder_layers
+      * (
+          2 * 4 * d * hd
+          + 2 * 2 * dec_len * hd
+          + 2 * 2 * d * hd
+          + 2 * 2 * enc_len * hd
+          + 2 * 2 * d * f
+      )
+      + 2 * d * out_width
+  )
+  return encoder + cross_kv + batch * per_row * (1 + (dec_len - 1) * beams)
 
 
 def hf_generate_ms_per_user(args, dec_len: int, catalog: list[list[int]]) -> float:
-    """The baseline: Hugging Face `generate` + `prefix_allowed_tokens_fn` over a dict trie.
+  """The baseline: Hugging Face `generate` + `prefix_allowed_tokens_fn` over a dict trie.
 
-    Same T5 1.0 config, random weights, beams, prompts and catalog; torch on CPU.
-    """
-    import torch
-    import transformers
+  Same T5 1.0 config, random weights, beams, prompts and catalog; torch on CPU.
+  """
+  import torch
+  import transformers
 
-    size = SIZES[args.model]
-    config = transformers.T5Config(
-        vocab_size=VOCAB_SIZE, d_model=size["emb_dim"], d_kv=size["head_dim"],
-        d_ff=size["mlp_dim"], num_layers=size["num_encoder_layers"],
-        num_decoder_layers=size["num_decoder_layers"], num_heads=size["num_heads"],
-        feed_forward_proj="relu", tie_word_embeddings=True, decoder_start_token_id=0,
-        eos_token_id=EOS, pad_token_id=0, dropout_rate=0.0)
-    torch.manual_seed(args.seed)
-    model = transformers.T5ForConditionalGeneration(config).eval()
-    root: dict = {}
-    for seq in catalog:
-        node = root
-        for t in seq:
-            node = node.setdefault(t, {})
+  size = SIZES[args.model]
+  config = transformers.T5Config(
+      vocab_size=VOCAB_SIZE,
+      d_model=size['emb_dim'],
+      d_kv=size['head_dim'],
+      d_ff=size['mlp_dim'],
+      num_layers=size['num_encoder_layers'],
+      num_decoder_layers=size['num_decoder_layers'],
+      num_heads=size['num_heads'],
+      feed_forward_proj='relu',
+      tie_word_embeddings=True,
+      decoder_start_token_id=0,
+      eos_token_id=EOS,
+      pad_token_id=0,
+      dropout_rate=0.0,
+  )
+  torch.manual_seed(args.seed)
+  model = transformers.T5ForConditionalGeneration(config).eval()
+  root: dict = {}
+  for seq in catalog:
+    node = root
+    for t in seq:
+      node = node.setdefault(t, {})
 
-    def allowed(batch_id, input_ids):
-        node = root
-        for t in input_ids.tolist()[1:]:
-            node = node.get(t)
-            if node is None:
-                return [EOS]
-        return list(node) or [EOS]
+  def allowed(batch_id, input_ids):
+    node = root
+    for t in input_ids.tolist()[1:]:
+      node = node.get(t)
+      if node is None:
+        return [EOS]
+    return list(node) or [EOS]
 
-    rng = np.random.default_rng(args.seed)
-    times = []
-    for _ in range(args.batches + 1):  # the first batch warms up
-        enc = rng.integers(2, VOCAB_SIZE, size=(args.batch, args.input_len))
-        enc[:, -1] = EOS
-        t = time.perf_counter()
-        with torch.no_grad():
-            model.generate(torch.as_tensor(enc), num_beams=args.beams,
-                           num_return_sequences=args.beams, max_length=dec_len + 1,
-                           early_stopping=True, do_sample=False,
-                           prefix_allowed_tokens_fn=(allowed if args.mode == "constrained"
-                                                     else None))
-        times.append(time.perf_counter() - t)
-    return 1e3 * float(np.median(times[1:])) / args.batch
+  rng = np.random.default_rng(args.seed)
+  times = []
+  for _ in range(args.batches + 1):  # the first batch warms up
+    enc = rng.integers(2, VOCAB_SIZE, size=(args.batch, args.input_len))
+    enc[:, -1] = EOS
+    t = time.perf_counter()
+    with torch.no_grad():
+      model.generate(
+          torch.as_tensor(enc),
+          num_beams=args.beams,
+          num_return_sequences=args.beams,
+          max_length=dec_len + 1,
+          early_stopping=True,
+          do_sample=False,
+          prefix_allowed_tokens_fn=(allowed if args.mode == 'constrained' else None),
+      )
+    times.append(time.perf_counter() - t)
+  return 1e3 * float(np.median(times[1:])) / args.batch
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--model", choices=sorted(SIZES), default="tiny")
-    p.add_argument("--items", type=int, default=12101)
-    p.add_argument("--beams", type=int, default=20)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--input_len", type=int, default=128)
-    p.add_argument("--mode", choices=("constrained", "unconstrained"), default="constrained")
-    p.add_argument("--score_mode", choices=("allowed", "full"), default="allowed")
-    p.add_argument("--length_penalty", choices=("hf", "gnmt"), default="hf")
-    p.add_argument("--alpha", type=float, default=1.0)
-    p.add_argument("--max_decode_len", type=int, default=0,
-                   help="0: the longest item ID plus EOS")
-    p.add_argument("--batches", type=int, default=3, help="timed batches after compilation")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--hf_baseline", action="store_true",
-                   help="also time Hugging Face generate (+ prefix_allowed_tokens_fn trie)")
-    args = p.parse_args(argv)
+  p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  p.add_argument('--model', choices=sorted(SIZES), default='tiny')
+  p.add_argument('--items', type=int, default=12101)
+  p.add_argument('--beams', type=int, default=20)
+  p.add_argument('--batch', type=int, default=16)
+  p.add_argument('--input_len', type=int, default=128)
+  p.add_argument('--mode', choices=('constrained', 'unconstrained'), default='constrained')
+  p.add_argument('--score_mode', choices=('allowed', 'full'), default='allowed')
+  p.add_argument('--length_penalty', choices=('hf', 'gnmt'), default='hf')
+  p.add_argument('--alpha', type=float, default=1.0)
+  p.add_argument('--max_decode_len', type=int, default=0, help='0: the longest item ID plus EOS')
+  p.add_argument('--batches', type=int, default=3, help='timed batches after compilation')
+  p.add_argument('--seed', type=int, default=0)
+  p.add_argument(
+      '--hf_baseline',
+      action='store_true',
+      help='also time Hugging Face generate (+ prefix_allowed_tokens_fn trie)',
+  )
+  args = p.parse_args(argv)
 
-    cfg = T5Config(vocab_size=VOCAB_SIZE, mlp_activations=("relu",), dropout_rate=0.0,
-                   logits_via_embedding=True, scale_decoder_output=True, dtype="float32",
-                   **SIZES[args.model])
-    model = EncoderDecoderModel(Transformer(cfg), decode_fn=beam_search)
-    dec_len = args.max_decode_len or len(str(args.items)) + 1
-    shapes = {"encoder_input_tokens": (1, args.input_len), "decoder_input_tokens": (1, dec_len),
-              "decoder_target_tokens": (1, dec_len)}
-    params = nn.meta.unbox(model.get_initial_variables(jax.random.key(args.seed),
-                                                       shapes)["params"])
+  cfg = T5Config(
+      vocab_size=VOCAB_SIZE,
+      mlp_activations=('relu',),
+      dropout_rate=0.0,
+      logits_via_embedding=True,
+      scale_decoder_output=True,
+      dtype='float32',
+      **SIZES[args.model],
+  )
+  model = EncoderDecoderModel(Transformer(cfg), decode_fn=beam_search)
+  dec_len = args.max_decode_len or len(str(args.items)) + 1
+  shapes = {
+      'encoder_input_tokens': (1, args.input_len),
+      'decoder_input_tokens': (1, dec_len),
+      'decoder_target_tokens': (1, dec_len),
+  }
+  params = nn.meta.unbox(model.get_initial_variables(jax.random.key(args.seed), shapes)['params'])
 
-    catalog = digit_catalog(args.items)
-    t = time.perf_counter()
-    trie = compile_trie(catalog, vocab_size=VOCAB_SIZE, eos_id=EOS)
-    trie_s = time.perf_counter() - t
-    constraint = trie if args.mode == "constrained" else None
-    decoder_params = dict(alpha=args.alpha, length_penalty=args.length_penalty,
-                          score_mode=args.score_mode)
+  catalog = digit_catalog(args.items)
+  t = time.perf_counter()
+  trie = compile_trie(catalog, vocab_size=VOCAB_SIZE, eos_id=EOS)
+  trie_s = time.perf_counter() - t
+  constraint = trie if args.mode == 'constrained' else None
+  decoder_params = dict(
+      alpha=args.alpha, length_penalty=args.length_penalty, score_mode=args.score_mode
+  )
 
-    @jax.jit
-    def predict(params, enc, constraint):
-        batch = {"encoder_input_tokens": enc,
-                 "decoder_input_tokens": jnp.zeros((enc.shape[0], dec_len), jnp.int32)}
-        return model.predict_batch_with_aux(params, batch, num_decodes=args.beams,
-                                            return_all_decodes=True,
-                                            decoder_params=decoder_params, constraint=constraint)
-
-    rng = np.random.default_rng(args.seed)
-
-    def prompts():
-        enc = rng.integers(2, VOCAB_SIZE, size=(args.batch, args.input_len), dtype=np.int32)
-        enc[:, -1] = EOS
-        return jnp.asarray(enc)
-
-    t = time.perf_counter()
-    compiled = predict.lower(params, prompts(), constraint).compile()
-    compile_s = time.perf_counter() - t
-    seqs, aux = compiled(params, prompts(), constraint)  # warm-up
-    jax.block_until_ready(seqs)
-
-    times, fractions = [], []
-    for _ in range(args.batches):
-        enc = prompts()
-        t = time.perf_counter()
-        seqs, aux = compiled(params, enc, constraint)
-        jax.block_until_ready((seqs, aux))
-        times.append(time.perf_counter() - t)
-        fractions.append(valid_fraction(np.asarray(seqs), np.asarray(aux["scores"]), args.items))
-
-    peak = matmul_peak_gflops()
-    per_batch = float(np.median(times))
-    out_width = (trie.max_fanout if args.mode == "constrained" and args.score_mode == "allowed"
-                 else VOCAB_SIZE)
-    flops = decode_matmul_flops(cfg, args.batch, args.beams, args.input_len, dec_len, out_width)
-    gflops = flops / per_batch / 1e9
-    result = {
-        "model": args.model, "items": args.items, "beams": args.beams, "batch": args.batch,
-        "input_len": args.input_len, "mode": args.mode, "score_mode": args.score_mode,
-        "max_decode_len": dec_len, "devices": jax.devices()[0].platform,
-        "users_per_s": args.batch / per_batch, "ms_per_user": 1e3 * per_batch / args.batch,
-        "compile_s": compile_s, "valid_fraction": float(np.mean(fractions)),
-        "trie_build_s": trie_s, "trie_mb": trie.nbytes() / 1e6, "trie_edges": trie.num_edges,
-        "gflops": gflops, "matmul_peak_gflops": peak, "fraction_of_peak": gflops / peak,
+  @jax.jit
+  def predict(params, enc, constraint):
+    batch = {
+        'encoder_input_tokens': enc,
+        'decoder_input_tokens': jnp.zeros((enc.shape[0], dec_len), jnp.int32),
     }
-    if args.hf_baseline:
-        hf_ms = hf_generate_ms_per_user(args, dec_len, catalog)
-        result.update(hf_ms_per_user=hf_ms, speedup_vs_hf=hf_ms / result["ms_per_user"])
-    print(f"model={args.model} items={args.items} beams={args.beams} batch={args.batch} "
-          f"input_len={args.input_len} mode={args.mode} score_mode={args.score_mode} "
-          f"max_decode_len={dec_len}")
-    print(f"trie: {trie.num_edges} edges, {result['trie_mb']:.1f} MB, built in {trie_s:.2f} s")
-    print(f"compile: {compile_s:.1f} s")
-    print(f"decode: {result['users_per_s']:.1f} users/s, {result['ms_per_user']:.2f} ms/user "
-          f"(median of {args.batches} batches)")
-    print(f"valid catalog items among returned beams: {result['valid_fraction']:.3f}")
-    print(f"matmul work: {gflops:.1f} GFLOP/s achieved (<= {dec_len} steps counted) vs "
-          f"{peak:.1f} GFLOP/s matmul peak ({100 * gflops / peak:.0f} %)")
-    if args.hf_baseline:
-        print(f"Hugging Face generate baseline: {result['hf_ms_per_user']:.2f} ms/user, "
-              f"speed-up {result['speedup_vs_hf']:.1f}x")
-    print(json.dumps(result))
-    return result
+    return model.predict_batch_with_aux(
+        params,
+        batch,
+        num_decodes=args.beams,
+        return_all_decodes=True,
+        decoder_params=decoder_params,
+        constraint=constraint,
+    )
+
+  rng = np.random.default_rng(args.seed)
+
+  def prompts():
+    enc = rng.integers(2, VOCAB_SIZE, size=(args.batch, args.input_len), dtype=np.int32)
+    enc[:, -1] = EOS
+    return jnp.asarray(enc)
+
+  t = time.perf_counter()
+  compiled = predict.lower(params, prompts(), constraint).compile()
+  compile_s = time.perf_counter() - t
+  seqs, aux = compiled(params, prompts(), constraint)  # warm-up
+  jax.block_until_ready(seqs)
+
+  times, fractions = [], []
+  for _ in range(args.batches):
+    enc = prompts()
+    t = time.perf_counter()
+    seqs, aux = compiled(params, enc, constraint)
+    jax.block_until_ready((seqs, aux))
+    times.append(time.perf_counter() - t)
+    fractions.append(valid_fraction(np.asarray(seqs), np.asarray(aux['scores']), args.items))
+
+  peak = matmul_peak_gflops()
+  per_batch = float(np.median(times))
+  out_width = (
+      trie.max_fanout if args.mode == 'constrained' and args.score_mode == 'allowed' else VOCAB_SIZE
+  )
+  flops = decode_matmul_flops(cfg, args.batch, args.beams, args.input_len, dec_len, out_width)
+  gflops = flops / per_batch / 1e9
+  result = {
+      'model': args.model,
+      'items': args.items,
+      'beams': args.beams,
+      'batch': args.batch,
+      'input_len': args.input_len,
+      'mode': args.mode,
+      'score_mode': args.score_mode,
+      'max_decode_len': dec_len,
+      'devices': jax.devices()[0].platform,
+      'users_per_s': args.batch / per_batch,
+      'ms_per_user': 1e3 * per_batch / args.batch,
+      'compile_s': compile_s,
+      'valid_fraction': float(np.mean(fractions)),
+      'trie_build_s': trie_s,
+      'trie_mb': trie.nbytes() / 1e6,
+      'trie_edges': trie.num_edges,
+      'gflops': gflops,
+      'matmul_peak_gflops': peak,
+      'fraction_of_peak': gflops / peak,
+  }
+  if args.hf_baseline:
+    hf_ms = hf_generate_ms_per_user(args, dec_len, catalog)
+    result.update(hf_ms_per_user=hf_ms, speedup_vs_hf=hf_ms / result['ms_per_user'])
+  print(
+      f'model={args.model} items={args.items} beams={args.beams} batch={args.batch} '
+      f'input_len={args.input_len} mode={args.mode} score_mode={args.score_mode} '
+      f'max_decode_len={dec_len}'
+  )
+  print(f"trie: {trie.num_edges} edges, {result['trie_mb']:.1f} MB, built in {trie_s:.2f} s")
+  print(f'compile: {compile_s:.1f} s')
+  print(
+      f"decode: {result['users_per_s']:.1f} users/s, {result['ms_per_user']:.2f} ms/user "
+      f"(median of {args.batches} batches)"
+  )
+  print(f"valid catalog items among returned beams: {result['valid_fraction']:.3f}")
+  print(
+      f'matmul work: {gflops:.1f} GFLOP/s achieved (<= {dec_len} steps counted) vs '
+      f'{peak:.1f} GFLOP/s matmul peak ({100 * gflops / peak:.0f} %)'
+  )
+  if args.hf_baseline:
+    print(
+        f"Hugging Face generate baseline: {result['hf_ms_per_user']:.2f} ms/user, "
+        f"speed-up {result['speedup_vs_hf']:.1f}x"
+    )
+  print(json.dumps(result))
+  return result
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == '__main__':
+  main()

@@ -27,6 +27,7 @@ LENGTHS = {'inputs': 512, 'targets': 64}
 
 def prepared_beauty(cache_dir: str) -> str:
   from p5jax.data import prepare
+
   out = os.path.join(cache_dir, 'beauty_sequences')
   if not os.path.isfile(os.path.join(out, 'manifest.json')):
     prepare('sequences', BEAUTY_RAW, out, protocol='corrected')
@@ -36,10 +37,17 @@ def prepared_beauty(cache_dir: str) -> str:
 def pipeline_rate(name: str, pack: bool, batch_size: int, seconds: float) -> dict:
   """Examples/s of the feature-converted pretrain mixture after a 2-batch warm-up."""
   import seqio
+
   start = time.perf_counter()
-  ds = seqio.get_dataset(name, task_feature_lengths=LENGTHS, dataset_split='train', shuffle=True,
-                         seed=0, feature_converter=seqio.EncDecFeatureConverter(pack=pack),
-                         batch_size=batch_size)
+  ds = seqio.get_dataset(
+      name,
+      task_feature_lengths=LENGTHS,
+      dataset_split='train',
+      shuffle=True,
+      seed=0,
+      feature_converter=seqio.EncDecFeatureConverter(pack=pack),
+      batch_size=batch_size,
+  )
   it = ds.as_numpy_iterator()
   for _ in range(2):
     next(it)
@@ -51,8 +59,11 @@ def pipeline_rate(name: str, pack: bool, batch_size: int, seconds: float) -> dic
     batches += 1
     examples += int(batch['encoder_segment_ids'].max(axis=1).sum()) if pack else batch_size
   elapsed = time.perf_counter() - start
-  return {'examples_per_s': examples / elapsed, 'batches_per_s': batches / elapsed,
-          'first_batches_s': first}
+  return {
+      'examples_per_s': examples / elapsed,
+      'batches_per_s': batches / elapsed,
+      'first_batches_s': first,
+  }
 
 
 def builder_rate(name: str, seconds: float) -> float:
@@ -60,6 +71,7 @@ def builder_rate(name: str, seconds: float) -> float:
   import tasks
   from p5jax import prompts
   from tasks import families
+
   streams = []
   for family in families.SEQUENCE_FAMILIES + families.REVIEW_FAMILIES:
     try:
@@ -70,7 +82,7 @@ def builder_rate(name: str, seconds: float) -> float:
     seen = prompts.family_templates(ctx.variant, family, seen=True)
     streams.append(families.examples(ctx, family, 'train', seen, epoch=0))
   count, start = 0, time.perf_counter()
-  for example in itertools.chain.from_iterable(zip(*streams)):
+  for _example in itertools.chain.from_iterable(zip(*streams)):
     count += 1
     if count % 200 == 0 and time.perf_counter() - start > seconds:
       break
@@ -82,10 +94,12 @@ def main() -> None:
   parser.add_argument('--datasets', default='demo,beauty')
   parser.add_argument('--seconds', type=float, default=20.0)
   parser.add_argument('--batch_size', type=int, default=16)
-  parser.add_argument('--cache_dir', default=os.path.join(os.path.expanduser('~'), '.cache',
-                                                          'p5jax'))
+  parser.add_argument(
+      '--cache_dir', default=os.path.join(os.path.expanduser('~'), '.cache', 'p5jax')
+  )
   args = parser.parse_args()
   import tasks
+
   results = {}
   for name in args.datasets.split(','):
     start = time.perf_counter()
@@ -96,19 +110,30 @@ def main() -> None:
       tasks.register_dataset('beauty', prepared_beauty(args.cache_dir), 'sid', 'corrected')
     tasks.task_info(f'p5_{name}_sequential_train').context()  # build data, index, vocabulary
     setup = time.perf_counter() - start
-    row = {'setup_s': setup, 'python_builders_examples_per_s':
-           builder_rate(name, args.seconds / 2)}
+    row = {'setup_s': setup, 'python_builders_examples_per_s': builder_rate(name, args.seconds / 2)}
     for pack in (False, True):
-      row['packed' if pack else 'unpacked'] = pipeline_rate(f'p5_{name}_pretrain', pack,
-                                                            args.batch_size, args.seconds)
+      row['packed' if pack else 'unpacked'] = pipeline_rate(
+          f'p5_{name}_pretrain', pack, args.batch_size, args.seconds
+      )
     results[name] = row
-    print(f'{name}: setup {setup:.1f}s, python builders '
-          f'{row["python_builders_examples_per_s"]:.0f} ex/s, unpacked '
-          f'{row["unpacked"]["examples_per_s"]:.0f} ex/s, packed '
-          f'{row["packed"]["examples_per_s"]:.0f} ex/s (batch {args.batch_size}, 512/64, '
-          f'{os.cpu_count()} cpus visible)')
-  print(json.dumps({'benchmark': 'pipeline', 'batch_size': args.batch_size,
-                    'lengths': LENGTHS, 'seconds': args.seconds, 'results': results}))
+    print(
+        f'{name}: setup {setup:.1f}s, python builders '
+        f'{row["python_builders_examples_per_s"]:.0f} ex/s, unpacked '
+        f'{row["unpacked"]["examples_per_s"]:.0f} ex/s, packed '
+        f'{row["packed"]["examples_per_s"]:.0f} ex/s (batch {args.batch_size}, 512/64, '
+        f'{os.cpu_count()} cpus visible)'
+    )
+  print(
+      json.dumps(
+          {
+              'benchmark': 'pipeline',
+              'batch_size': args.batch_size,
+              'lengths': LENGTHS,
+              'seconds': args.seconds,
+              'results': results,
+          }
+      )
+  )
 
 
 if __name__ == '__main__':

@@ -6,90 +6,101 @@ import contextlib
 import logging
 import os
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import gin
 
 import gin_configs
 
 # Entry functions a run gin file binds, by run mode (the file's binding picks the mode).
-ENTRY_SELECTORS = {"train": "train_lib.train", "eval": "evaluation.evaluate",
-                   "infer": "inference.infer"}
+ENTRY_SELECTORS = {
+    'train': 'train_lib.train',
+    'eval': 'evaluation.evaluate',
+    'infer': 'inference.infer',
+}
 
 
 class GinConfigError(ValueError):
-    """A gin file or binding is invalid; the message names it."""
+  """A gin file or binding is invalid; the message names it."""
 
 
 def rewrite_gin_args(argv: Sequence[str]) -> list[str]:
-    """`--gin.NAME=VALUE` -> `--gin_bindings=NAME = VALUE` (T5X's shorthand)."""
-    out = []
-    for arg in argv:
-        m = re.fullmatch(r"--gin\.([^=]+)=(.*)", arg, flags=re.S)
-        out.append(f"--gin_bindings={m.group(1)} = {m.group(2)}" if m else arg)
-    return out
+  """`--gin.NAME=VALUE` -> `--gin_bindings=NAME = VALUE` (T5X's shorthand)."""
+  out = []
+  for arg in argv:
+    m = re.fullmatch(r'--gin\.([^=]+)=(.*)', arg, flags=re.S)
+    out.append(f'--gin_bindings={m.group(1)} = {m.group(2)}' if m else arg)
+  return out
 
 
 def default_search_paths() -> list[str]:
-    """The working directory, then the installed `gin_configs` package (models/, runs/...)."""
-    return [".", os.path.dirname(os.path.abspath(gin_configs.__file__))]
+  """The working directory, then the installed `gin_configs` package (models/, runs/...)."""
+  return ['.', os.path.dirname(os.path.abspath(gin_configs.__file__))]
 
 
 @contextlib.contextmanager
 def _quiet_search_probes():
-    """gin logs an ERROR for every search path it probes without a hit; those are not errors."""
-    probe = lambda record: not record.getMessage().startswith("Path not found:")  # noqa: E731
-    root = logging.getLogger()
-    root.addFilter(probe)
-    try:
-        yield
-    finally:
-        root.removeFilter(probe)
+  """gin logs an ERROR for every search path it probes without a hit; those are not errors."""
+  probe = lambda record: not record.getMessage().startswith('Path not found:')  # noqa: E731
+  root = logging.getLogger()
+  root.addFilter(probe)
+  try:
+    yield
+  finally:
+    root.removeFilter(probe)
 
 
-def parse_gin(gin_files: Sequence[str], gin_bindings: Sequence[str],
-              search_paths: Sequence[str] = ()) -> None:
-    """Parse files then bindings (later override earlier); errors name the file or binding."""
-    with _quiet_search_probes():
-        _parse_gin(gin_files, gin_bindings, search_paths)
+def parse_gin(
+    gin_files: Sequence[str], gin_bindings: Sequence[str], search_paths: Sequence[str] = ()
+) -> None:
+  """Parse files then bindings (later override earlier); errors name the file or binding."""
+  with _quiet_search_probes():
+    _parse_gin(gin_files, gin_bindings, search_paths)
 
 
 def _parse_gin(gin_files, gin_bindings, search_paths) -> None:
-    for path in list(search_paths) + default_search_paths():
-        gin.add_config_file_search_path(path)
-    for f in gin_files:
-        try:
-            gin.parse_config_file(f)
-        except IOError as e:
-            raise GinConfigError(f"gin file {f!r} not found in search paths "
-                                 f"{list(search_paths) + default_search_paths()}") from e
-        except Exception as e:
-            raise GinConfigError(f"in gin file {f!r}: {e}") from e
-    for binding in gin_bindings:
-        try:
-            gin.parse_config(binding)
-        except Exception as e:
-            raise GinConfigError(f"bad gin binding {binding!r}: {e}") from e
+  for path in list(search_paths) + default_search_paths():
+    gin.add_config_file_search_path(path)
+  for f in gin_files:
     try:
-        gin.finalize()  # unset %gin.REQUIRED macros fail here, naming the macro
-    except ValueError as e:
-        raise GinConfigError(str(e)) from e
+      gin.parse_config_file(f)
+    except OSError as e:
+      raise GinConfigError(
+          f'gin file {f!r} not found in search paths '
+          f'{list(search_paths) + default_search_paths()}'
+      ) from e
+    except Exception as e:
+      raise GinConfigError(f'in gin file {f!r}: {e}') from e
+  for binding in gin_bindings:
+    try:
+      gin.parse_config(binding)
+    except Exception as e:
+      raise GinConfigError(f'bad gin binding {binding!r}: {e}') from e
+  try:
+    gin.finalize()  # unset %gin.REQUIRED macros fail here, naming the macro
+  except ValueError as e:
+    raise GinConfigError(str(e)) from e
 
 
 def entry_run_mode() -> str:
-    """The run mode whose entry function the parsed config binds (exactly one)."""
-    text = gin.config_str()
-    found = [mode for mode, sel in ENTRY_SELECTORS.items()
-             if re.search(rf"(^|[\s.]){re.escape(sel)}\.\w+\s*=", text, flags=re.M)]
-    if len(found) != 1:
-        raise GinConfigError(f"cannot choose the run mode from the gin config (it binds "
-                             f"{found or 'none'} of {sorted(ENTRY_SELECTORS)}); pass "
-                             "--run_mode or include one of gin_configs/runs/{train,eval,infer}.gin")
-    return found[0]
+  """The run mode whose entry function the parsed config binds (exactly one)."""
+  text = gin.config_str()
+  found = [
+      mode
+      for mode, sel in ENTRY_SELECTORS.items()
+      if re.search(rf'(^|[\s.]){re.escape(sel)}\.\w+\s*=', text, flags=re.M)
+  ]
+  if len(found) != 1:
+    raise GinConfigError(
+        f"cannot choose the run mode from the gin config (it binds "
+        f"{found or 'none'} of {sorted(ENTRY_SELECTORS)}); pass "
+        "--run_mode or include one of gin_configs/runs/{train,eval,infer}.gin"
+    )
+  return found[0]
 
 
 def query_macro(name: str, default=None):
-    try:
-        return gin.query_parameter(f"%{name}")
-    except ValueError:
-        return default
+  try:
+    return gin.query_parameter(f'%{name}')
+  except ValueError:
+    return default

@@ -4,4 +4,4 @@ The package ``__init__`` stays light on purpose: heavy or optional dependencies 
 seqio, torch) are imported by the submodules that need them, never here.
 """
 
-__version__ = "0.1.0"
+__version__ = '0.1.0'

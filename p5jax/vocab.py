@@ -35,25 +35,25 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
-import seqio
 import sentencepiece as spm
+import seqio
 from sentencepiece import sentencepiece_model_pb2
 
 from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes, load_index
 
 DEFAULT_VOCAB_SIZE = 4000  # learned pieces besides specials, bytes and index tokens
 DEFAULT_EXTRA_IDS = 100
-WORD_DIGITS = tuple(f"\u2581{d}" for d in range(10))  # '▁0'..'▁9'
-TRAINER_VERSION = "bpe-word-digits-1"  # part of the cache key: bump when training changes
+WORD_DIGITS = tuple(f'\u2581{d}' for d in range(10))  # '▁0'..'▁9'
+TRAINER_VERSION = 'bpe-word-digits-1'  # part of the cache key: bump when training changes
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
-_SLOT = re.compile(r"\{[^{}]*\}")
+_SLOT = re.compile(r'\{[^{}]*\}')
 _TEMPLATE_REPEAT = 20  # weight of the prompt wording relative to one review
 
 
 def normalize_text(text: str) -> str:
   """What survives an encode/decode round trip of plain text: newlines and runs of whitespace
   become one space, and the ends are stripped."""
-  return " ".join(text.split())
+  return ' '.join(text.split())
 
 
 def _field(record: Any, name: str) -> Any:
@@ -65,9 +65,9 @@ def template_sentences() -> list[str]:
   try:
     from p5jax.prompts import all_template_strings
   except ImportError as e:
-    logging.warning("p5jax.prompts not importable (%s); vocabulary trained without templates", e)
+    logging.warning('p5jax.prompts not importable (%s); vocabulary trained without templates', e)
     return []
-  return [normalize_text(_SLOT.sub(" ", s)) for s in all_template_strings()]
+  return [normalize_text(_SLOT.sub(' ', s)) for s in all_template_strings()]
 
 
 def corpus_sentences(dataset: Any, index: ItemIndex) -> Iterator[str]:
@@ -75,36 +75,49 @@ def corpus_sentences(dataset: Any, index: ItemIndex) -> Iterator[str]:
   for _ in range(_TEMPLATE_REPEAT):
     yield from template_sentences()
   for record in dataset.items.values():
-    for name in ("title", "brand"):
+    for name in ('title', 'brand'):
       if _field(record, name):
         yield str(_field(record, name))
-    yield from (str(c) for c in _field(record, "categories") or ())
+    yield from (str(c) for c in _field(record, 'categories') or ())
   for record in dataset.users.values():
-    if _field(record, "name"):
-      yield str(_field(record, "name"))
+    if _field(record, 'name'):
+      yield str(_field(record, 'name'))
   for record in dataset.reviews:
-    for name in ("summary", "text", "explanation", "feature"):
+    for name in ('summary', 'text', 'explanation', 'feature'):
       if _field(record, name):
         yield str(_field(record, name))
   yield from index.all_id_strings()
-  yield from (f"user_{u}" for u in dataset.users)
+  yield from (f'user_{u}' for u in dataset.users)
 
 
-def train_sentencepiece(sentences: Iterable[str], new_tokens: Sequence[str], *,
-                        vocab_size: int = DEFAULT_VOCAB_SIZE) -> bytes:
+def train_sentencepiece(
+    sentences: Iterable[str], new_tokens: Sequence[str], *, vocab_size: int = DEFAULT_VOCAB_SIZE
+) -> bytes:
   """A serialized BPE SentencePiece model with `new_tokens` as user-defined pieces.
   `vocab_size` counts learned pieces; pad/eos/unk, the 256 byte pieces and the user-defined
   ones are added on top (`hard_vocab_limit=False`: a small corpus yields fewer pieces)."""
   text = (normalize_text(s) for s in sentences)
   out = io.BytesIO()
   spm.SentencePieceTrainer.train(
-      sentence_iterator=(s for s in text if s), model_writer=out, model_type="bpe",
-      vocab_size=vocab_size + len(new_tokens) + len(WORD_DIGITS) + 256 + 3, pad_id=PAD_ID, eos_id=EOS_ID, unk_id=UNK_ID,
-      bos_id=-1, character_coverage=1.0, byte_fallback=True, hard_vocab_limit=False,
-      split_digits=True, num_threads=2,
+      sentence_iterator=(s for s in text if s),
+      model_writer=out,
+      model_type='bpe',
+      vocab_size=vocab_size + len(new_tokens) + len(WORD_DIGITS) + 256 + 3,
+      pad_id=PAD_ID,
+      eos_id=EOS_ID,
+      unk_id=UNK_ID,
+      bos_id=-1,
+      character_coverage=1.0,
+      byte_fallback=True,
+      hard_vocab_limit=False,
+      split_digits=True,
+      num_threads=2,
       user_defined_symbols=list(WORD_DIGITS) + [t for t in new_tokens if t not in WORD_DIGITS],
-      input_sentence_size=2_000_000, shuffle_input_sentence=True, max_sentence_length=16384,
-      minloglevel=2)
+      input_sentence_size=2_000_000,
+      shuffle_input_sentence=True,
+      max_sentence_length=16384,
+      minloglevel=2,
+  )
   return out.getvalue()
 
 
@@ -114,66 +127,75 @@ def append_user_pieces(model: bytes, new_tokens: Sequence[str]) -> bytes:
   present = {p.piece for p in proto.pieces}
   for token in new_tokens:
     if token not in present:
-      proto.pieces.add(piece=token, score=0.0,
-                       type=sentencepiece_model_pb2.ModelProto.SentencePiece.USER_DEFINED)
+      proto.pieces.add(
+          piece=token, score=0.0, type=sentencepiece_model_pb2.ModelProto.SentencePiece.USER_DEFINED
+      )
       present.add(token)
   return proto.SerializeToString()
 
 
 def _scheme_index(prepared_dir: str, scheme: str, dataset: Any) -> ItemIndex:
-  path = os.path.join(prepared_dir, "indexes", f"{scheme}.json")
+  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
   if os.path.exists(path):
     return load_index(path)
   from p5jax.indexing import build_index
-  logging.info("%s not found; building the %s index in memory", path, scheme)
-  return build_index(scheme, dataset, seed=int(dataset.manifest.get("seed", 0)))
+
+  logging.info('%s not found; building the %s index in memory', path, scheme)
+  return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)))
 
 
 def _load_dataset(prepared_dir: str) -> Any:
   from p5jax.data import PreparedDataset
+
   return PreparedDataset.load(prepared_dir)
 
 
-def build_vocabulary(prepared_dir: str, scheme: str, *, vocab_size: int = DEFAULT_VOCAB_SIZE,
-                     extra_ids: int = DEFAULT_EXTRA_IDS,
-                     base_model: str | None = None) -> seqio.SentencePieceVocabulary:
+def build_vocabulary(
+    prepared_dir: str,
+    scheme: str,
+    *,
+    vocab_size: int = DEFAULT_VOCAB_SIZE,
+    extra_ids: int = DEFAULT_EXTRA_IDS,
+    base_model: str | None = None,
+) -> seqio.SentencePieceVocabulary:
   """The vocabulary for `scheme` on this prepared dataset, trained (or extended from
   `base_model`) once and cached in `<prepared_dir>/vocab/<scheme>.model`."""
   dataset = _load_dataset(prepared_dir)
   index = _scheme_index(prepared_dir, scheme, dataset)
   base_digest = None
   if base_model is not None:
-    with open(base_model, "rb") as f:
+    with open(base_model, 'rb') as f:
       base_bytes = f.read()
     base_digest = hashlib.sha256(base_bytes).hexdigest()
   settings = {
-      "scheme": scheme,
-      "trainer": None if base_model else TRAINER_VERSION,
-      "vocab_size": None if base_model else vocab_size,
-      "base_model_sha256": base_digest,
-      "index_sha256": hashlib.sha256(
-          json.dumps(index.to_json(), sort_keys=True).encode("utf-8")).hexdigest(),
+      'scheme': scheme,
+      'trainer': None if base_model else TRAINER_VERSION,
+      'vocab_size': None if base_model else vocab_size,
+      'base_model_sha256': base_digest,
+      'index_sha256': hashlib.sha256(
+          json.dumps(index.to_json(), sort_keys=True).encode('utf-8')
+      ).hexdigest(),
   }
-  model_path = os.path.join(prepared_dir, "vocab", f"{scheme}.model")
-  settings_path = os.path.join(prepared_dir, "vocab", f"{scheme}.json")
+  model_path = os.path.join(prepared_dir, 'vocab', f'{scheme}.model')
+  settings_path = os.path.join(prepared_dir, 'vocab', f'{scheme}.json')
   if os.path.exists(model_path) and os.path.exists(settings_path):
-    with open(settings_path, encoding="utf-8") as f:
+    with open(settings_path, encoding='utf-8') as f:
       if json.load(f) == settings:
         return load_vocabulary(model_path, extra_ids=extra_ids)
   if base_model is not None:
     model = append_user_pieces(base_bytes, index.new_tokens())
   else:
-    model = train_sentencepiece(corpus_sentences(dataset, index), index.new_tokens(),
-                                vocab_size=vocab_size)
+    model = train_sentencepiece(
+        corpus_sentences(dataset, index), index.new_tokens(), vocab_size=vocab_size
+    )
   atomic_write_bytes(model_path, model)
-  atomic_write_bytes(settings_path, json.dumps(settings, indent=1).encode("utf-8"))
+  atomic_write_bytes(settings_path, json.dumps(settings, indent=1).encode('utf-8'))
   return load_vocabulary(model_path, extra_ids=extra_ids)
 
 
-def load_vocabulary(path: str, extra_ids: int = DEFAULT_EXTRA_IDS
-                    ) -> seqio.SentencePieceVocabulary:
+def load_vocabulary(path: str, extra_ids: int = DEFAULT_EXTRA_IDS) -> seqio.SentencePieceVocabulary:
   if not os.path.exists(path):
-    raise FileNotFoundError(f"no SentencePiece model at {path}")
+    raise FileNotFoundError(f'no SentencePiece model at {path}')
   return seqio.SentencePieceVocabulary(path, extra_ids=extra_ids)
 
 
@@ -184,6 +206,7 @@ def word_start_table(vocabulary: seqio.SentencePieceVocabulary) -> np.ndarray:
   size = vocabulary.vocab_size
   table = np.zeros(size, bool)
   for i in range(min(size, sp.get_piece_size())):
-    table[i] = (sp.id_to_piece(i).startswith("▁") and not
-                (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i)))
+    table[i] = sp.id_to_piece(i).startswith('▁') and not (
+        sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i)
+    )
   return table

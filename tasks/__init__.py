@@ -11,5 +11,13 @@ from tasks.registry import TaskInfo, register_dataset, task_info
 
 register_demo()
 
-__all__ = ['FEATURE_LENGTHS', 'MODES', 'DecodingSpec', 'TaskInfo', 'decoding_for',
-           'feature_lengths', 'register_dataset', 'task_info']
+__all__ = [
+    'FEATURE_LENGTHS',
+    'MODES',
+    'DecodingSpec',
+    'TaskInfo',
+    'decoding_for',
+    'feature_lengths',
+    'register_dataset',
+    'task_info',
+]

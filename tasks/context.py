@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Optional, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class DatasetContext:
   protocol: str  # 'original' | 'corrected'
   seed: int = 0
   input_length: int = 512
-  count_tokens: Optional[Callable[[str], int]] = None
+  count_tokens: Callable[[str], int] | None = None
 
   def __post_init__(self):
     if self.protocol not in PROTOCOLS:
@@ -58,9 +59,12 @@ class DatasetContext:
     """(user, item) of every validation and test interaction of the sequential split."""
     return frozenset((u, i) for u, s in self.dataset.sequences.items() for i in s[-2:])
 
-  @functools.cache
+  @functools.cached_property
+  def _user_item_sets(self) -> dict[int, frozenset[int]]:
+    return {u: frozenset(s) for u, s in self.dataset.sequences.items()}
+
   def user_items(self, user: int) -> frozenset[int]:
-    return frozenset(self.dataset.sequences.get(user, ()))
+    return self._user_item_sets.get(user, frozenset())
 
   def user_id(self, user: int) -> str:
     return str(user)
@@ -81,8 +85,9 @@ class DatasetContext:
     return fallback if value is None or value == '' else str(value)
 
   def item_title(self, item: int) -> str:
-    return self.item_field(item, 'title', 'unknown name' if self.variant == 'yelp' else
-                           'unknown title')
+    return self.item_field(
+        item, 'title', 'unknown name' if self.variant == 'yelp' else 'unknown title'
+    )
 
   def join_items(self, items: Sequence[int], separator: str) -> str:
     ids = self._item_ids

@@ -17,9 +17,17 @@ DEMO_INPUT_LENGTH = 128
 def demo_dir() -> str:
   """Path of the prepared demo dataset (generated on first call by ``p5jax.data``)."""
   from p5jax.data import demo_prepared_dir
+
   return str(demo_prepared_dir(protocol='corrected'))
 
 
 def register_demo() -> tuple[str, ...]:
-  return register_dataset('demo', demo_dir, DEMO_ID_SCHEME, 'corrected', variant='amazon',
-                          families_present=DEMO_FAMILIES, input_length=DEMO_INPUT_LENGTH)
+  return register_dataset(
+      'demo',
+      demo_dir,
+      DEMO_ID_SCHEME,
+      'corrected',
+      variant='amazon',
+      families_present=DEMO_FAMILIES,
+      input_length=DEMO_INPUT_LENGTH,
+  )

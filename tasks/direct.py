@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -33,26 +33,46 @@ def _negatives(ctx: DatasetContext, rng: np.random.Generator, user: int, split: 
   return sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), NUM_NEGATIVES)
 
 
-def build(ctx: DatasetContext, template: Template, user: int, positive: int,
-          rng: np.random.Generator, split: str) -> dict:
+def build(
+    ctx: DatasetContext,
+    template: Template,
+    user: int,
+    positive: int,
+    rng: np.random.Generator,
+    split: str,
+) -> dict:
   """One direct example of ``template`` for the user's positive item."""
   values = {'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user)}
   candidates: list[int] = []
   if 'candidates' in template.slots:  # 5-5 .. 5-8
     candidates = sampling.shuffled_candidates(rng, positive, _negatives(ctx, rng, user, split))
-    values.update(candidates=ctx.join_items(candidates, sampling.CANDIDATE_SEPARATOR),
-                  groundtruth_item_ids=ctx.item_id(positive))
+    values.update(
+        candidates=ctx.join_items(candidates, sampling.CANDIDATE_SEPARATOR),
+        groundtruth_item_ids=ctx.item_id(positive),
+    )
   else:  # 5-1 .. 5-4: 1:1 positive vs. negative
     is_positive = bool(rng.integers(2))
-    shown = positive if is_positive else sampling.sample_negatives(
-        rng, ctx.all_items, ctx.user_items(user), 1)[0]
-    values.update(item_id=ctx.item_id(shown), item_title=ctx.item_title(shown),
-                  yes_no='yes' if is_positive else 'no')
+    shown = (
+        positive
+        if is_positive
+        else sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), 1)[0]
+    )
+    values.update(
+        item_id=ctx.item_id(shown),
+        item_title=ctx.item_title(shown),
+        yes_no='yes' if is_positive else 'no',
+    )
   return make_example(template, values, user=user, item=positive, candidates=candidates)
 
 
-def scored_candidates(ctx: DatasetContext, template: Template, user: int, positive: int,
-                      rng: np.random.Generator, split: str) -> Iterator[dict]:
+def scored_candidates(
+    ctx: DatasetContext,
+    template: Template,
+    user: int,
+    positive: int,
+    rng: np.random.Generator,
+    split: str,
+) -> Iterator[dict]:
   """Evaluation of a yes/no prompt (5-1..5-4): one example per candidate, ranked by P(yes).
 
   As in P5's group5 notebooks, the positive and its 99 negatives are each put into the prompt;
@@ -60,9 +80,13 @@ def scored_candidates(ctx: DatasetContext, template: Template, user: int, positi
   """
   candidates = sampling.shuffled_candidates(rng, positive, _negatives(ctx, rng, user, split))
   for shown in candidates:
-    values = {'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user),
-              'item_id': ctx.item_id(shown), 'item_title': ctx.item_title(shown),
-              'yes_no': 'yes' if shown == positive else 'no'}
+    values = {
+        'user_id': ctx.user_id(user),
+        'user_desc': ctx.user_desc(user),
+        'item_id': ctx.item_id(shown),
+        'item_title': ctx.item_title(shown),
+        'yes_no': 'yes' if shown == positive else 'no',
+    }
     yield make_example(template, values, user=user, item=shown, candidates=candidates)
 
 
@@ -71,8 +95,14 @@ def yes_no_templates(templates: Sequence[Template]) -> tuple[Template, ...]:
   return tuple(t for t in templates if t.family == 'direct' and 'yes_no' in t.slots)
 
 
-def examples(ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int,
-             users: Sequence[int], train_per_user: Optional[int] = None) -> Iterator[dict]:
+def examples(
+    ctx: DatasetContext,
+    split: str,
+    templates: Sequence[Template],
+    epoch: int,
+    users: Sequence[int],
+    train_per_user: int | None = None,
+) -> Iterator[dict]:
   """Train: ``train_per_user`` (default P5's 15) examples per user, template uniform over
   ``templates``; eval: one per user (one per candidate for a single yes/no evaluation template,
   see ``scored_candidates``)."""

@@ -10,7 +10,8 @@ model's score of 'yes'.
 from __future__ import annotations
 
 import collections
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,8 +55,9 @@ def accuracy(targets: Sequence[str], predictions: Sequence[str]) -> dict[str, fl
   return {'accuracy': float(np.mean([t == p for t, p in zip(targets, predictions)]))}
 
 
-def yes_no_ranking(targets: Sequence[tuple[int, int, bool]], scores: Sequence[float]
-                   ) -> dict[str, float]:
+def yes_no_ranking(
+    targets: Sequence[tuple[int, int, bool]], scores: Sequence[float]
+) -> dict[str, float]:
   """HR@k / NDCG@k of each user's positive when its candidates are ranked by P('yes')."""
   if len(targets) != len(scores):
     raise ValueError(f'{len(targets)} targets but {len(scores)} scores')

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -10,17 +10,23 @@ import tensorflow as tf
 from p5jax.prompts import Template
 
 
-def make_example(template: Template, values: dict, *, user: int, item: int = 0,
-                 candidates: Sequence[int] = ()) -> dict:
+def make_example(
+    template: Template, values: dict, *, user: int, item: int = 0, candidates: Sequence[int] = ()
+) -> dict:
   """Renders ``template`` and attaches the ids evaluation needs.
 
   ``item`` is the ground-truth item of ranking prompts (0 if none); ``candidates`` the items a
   candidate prompt lists, in prompt order (empty otherwise).
   """
   inputs, targets = template.render(values)
-  return {'inputs': inputs, 'targets': targets, 'template': template.id,
-          'user': np.int32(user), 'item': np.int32(item),
-          'candidates': np.asarray(candidates, np.int32)}
+  return {
+      'inputs': inputs,
+      'targets': targets,
+      'template': template.id,
+      'user': np.int32(user),
+      'item': np.int32(item),
+      'candidates': np.asarray(candidates, np.int32),
+  }
 
 
 OUTPUT_SIGNATURE = {

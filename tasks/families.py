@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Optional, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from p5jax.prompts import Template
 from tasks import direct, reviews, sequential
@@ -22,13 +22,22 @@ def available_families(manifest: Mapping, variant: str) -> tuple[str, ...]:
       families.append('explanation')
     if variant == 'amazon':
       families.append('zeroshot')
-  return tuple(f for f in ('rating', 'sequential', 'explanation', 'review', 'direct', 'zeroshot')
-               if f in families)
+  return tuple(
+      f
+      for f in ('rating', 'sequential', 'explanation', 'review', 'direct', 'zeroshot')
+      if f in families
+  )
 
 
-def examples(ctx: DatasetContext, family: str, split: str, templates: Sequence[Template],
-             epoch: int, shard: tuple[int, int] = (0, 1),
-             train_per_user: Optional[int] = None) -> Iterator[dict]:
+def examples(
+    ctx: DatasetContext,
+    family: str,
+    split: str,
+    templates: Sequence[Template],
+    epoch: int,
+    shard: tuple[int, int] = (0, 1),
+    train_per_user: int | None = None,
+) -> Iterator[dict]:
   """Examples of ``family`` for ``split`` ('train' | 'validation' | 'test') in one epoch.
 
   With several ``templates`` each example draws one uniformly (P5's training); with one, every
@@ -38,7 +47,7 @@ def examples(ctx: DatasetContext, family: str, split: str, templates: Sequence[T
   if train_per_user is not None and family != 'direct':
     raise ValueError(f'train_per_user applies to the direct family only, not {family!r}')
   if family in SEQUENCE_FAMILIES:
-    users = ctx.users[shard[0]::shard[1]]
+    users = ctx.users[shard[0] :: shard[1]]
     if family == 'sequential':
       return sequential.examples(ctx, split, templates, epoch, users)
     return direct.examples(ctx, split, templates, epoch, users, train_per_user)

@@ -16,20 +16,24 @@ lookup. It registers the dataset bound to ``configured_dataset`` in the dataset 
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import gin
 import seqio
 
-import tasks  # registers the demo dataset
 from tasks.registry import register_dataset
 
 
 @gin.configurable
-def configured_dataset(name: Optional[str] = None, prepared_dir: Optional[str] = None,
-                       id_scheme: str = 'sid', protocol: Optional[str] = None,
-                       seed: int = 0, input_length: int = 512,
-                       rates: Optional[Mapping[str, float]] = None) -> tuple[str, ...]:
+def configured_dataset(
+    name: str | None = None,
+    prepared_dir: str | None = None,
+    id_scheme: str = 'sid',
+    protocol: str | None = None,
+    seed: int = 0,
+    input_length: int = 512,
+    rates: Mapping[str, float] | None = None,
+) -> tuple[str, ...]:
   """Registers the gin-bound dataset (nothing when no name is bound, e.g. for the demo).
 
   ``input_length``: the input pieces the corrected protocol fits a history into (drop the
@@ -39,10 +43,13 @@ def configured_dataset(name: Optional[str] = None, prepared_dir: Optional[str] =
   if name is None:
     return ()
   if prepared_dir is None:
-    raise ValueError(f'tasks.from_gin.configured_dataset: dataset {name!r} needs '
-                     'prepared_dir (the output of p5jax-prepare)')
-  return register_dataset(name, prepared_dir, id_scheme, protocol, seed=seed,
-                          input_length=input_length, rates=rates)
+    raise ValueError(
+        f'tasks.from_gin.configured_dataset: dataset {name!r} needs '
+        'prepared_dir (the output of p5jax-prepare)'
+    )
+  return register_dataset(
+      name, prepared_dir, id_scheme, protocol, seed=seed, input_length=input_length, rates=rates
+  )
 
 
 @gin.configurable
@@ -52,8 +59,10 @@ def dataset_vocabulary(name: str = gin.REQUIRED) -> seqio.Vocabulary:
   try:
     task = seqio.get_mixture_or_task(f'p5_{name}_pretrain')
   except ValueError as err:
-    raise ValueError(f'dataset {name!r} is not registered: bind '
-                     'tasks.from_gin.configured_dataset.name/prepared_dir, or use the demo') from err
+    raise ValueError(
+        f'dataset {name!r} is not registered: bind '
+        'tasks.from_gin.configured_dataset.name/prepared_dir, or use the demo'
+    ) from err
   return task.output_features['targets'].vocabulary
 
 

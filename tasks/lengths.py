@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import types
-from typing import Mapping
+from collections.abc import Mapping
 
 P5_LENGTHS = types.MappingProxyType({'inputs': 512, 'targets': 64})
 
-FEATURE_LENGTHS: Mapping[str, Mapping[str, int]] = types.MappingProxyType({
-    family: P5_LENGTHS
-    for family in ('rating', 'sequential', 'explanation', 'review', 'direct', 'zeroshot')
-})
+FEATURE_LENGTHS: Mapping[str, Mapping[str, int]] = types.MappingProxyType(
+    {
+        family: P5_LENGTHS
+        for family in ('rating', 'sequential', 'explanation', 'review', 'direct', 'zeroshot')
+    }
+)
 
 
 def feature_lengths(family: str | None = None) -> dict[str, int]:

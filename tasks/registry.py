@@ -15,7 +15,7 @@ import functools
 import json
 import os
 import threading
-from typing import Callable, Mapping, Optional, Union
+from collections.abc import Callable, Mapping
 
 import gin
 import seqio
@@ -26,14 +26,14 @@ from tasks.context import DatasetContext
 from tasks.source import PromptExamplesSource
 from tasks.vocabulary import LazySentencePieceVocabulary
 
-PreparedDir = Union[str, os.PathLike, Callable[[], str]]
+PreparedDir = str | os.PathLike | Callable[[], str]
 
 # Relative size of a family in one P5 epoch (spec §2.5): examples per user or per train record.
 P5_EXAMPLES_PER_USER = {'sequential': sequential.TRAIN_PER_USER, 'direct': direct.TRAIN_PER_USER}
 
 _LOCK = threading.Lock()
 _REGISTERED: dict[str, tuple] = {}  # dataset name -> (arguments, task names, mixture names)
-_SPECS: dict[str, 'TaskInfo'] = {}
+_SPECS: dict[str, TaskInfo] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +42,8 @@ class TaskInfo:
 
   dataset: str
   family: str
-  template: Optional[str]  # None for the training task
-  decoding: Optional[decoding.DecodingSpec]
+  template: str | None  # None for the training task
+  decoding: decoding.DecodingSpec | None
   context: Callable[[], DatasetContext]
 
 
@@ -69,15 +69,17 @@ def _read_manifest(prepared_dir: str) -> dict:
 
 def _load_index(prepared_dir: str, scheme: str, dataset):
   from p5jax.indexing import build_index, load_index
+
   path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
   if os.path.exists(path):
     return load_index(path)
   return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _vocabulary(prepared_dir: PreparedDir, scheme: str) -> seqio.SentencePieceVocabulary:
   from p5jax.vocab import build_vocabulary
+
   return build_vocabulary(_resolve(prepared_dir), scheme)
 
 
@@ -85,18 +87,29 @@ def _model_file(prepared_dir: PreparedDir, scheme: str) -> str:
   return _vocabulary(prepared_dir, scheme).sentencepiece_model_file
 
 
-@functools.lru_cache(maxsize=None)
-def _context(prepared_dir: PreparedDir, scheme: str, protocol: Optional[str], seed: int,
-             variant: Optional[str], input_length: int) -> DatasetContext:
+@functools.cache
+def _context(
+    prepared_dir: PreparedDir,
+    scheme: str,
+    protocol: str | None,
+    seed: int,
+    variant: str | None,
+    input_length: int,
+) -> DatasetContext:
   from p5jax.data import PreparedDataset
+
   path = _resolve(prepared_dir)
   dataset = PreparedDataset.load(path)
   vocab = _vocabulary(prepared_dir, scheme)
   return DatasetContext(
-      dataset=dataset, index=_load_index(path, scheme, dataset),
+      dataset=dataset,
+      index=_load_index(path, scheme, dataset),
       variant=variant or _variant(dataset.manifest),
-      protocol=protocol or dataset.manifest.get('protocol', 'original'), seed=seed,
-      input_length=input_length, count_tokens=lambda text: len(vocab.encode(text)))
+      protocol=protocol or dataset.manifest.get('protocol', 'original'),
+      seed=seed,
+      input_length=input_length,
+      count_tokens=lambda text: len(vocab.encode(text)),
+  )
 
 
 def _variant(manifest: Mapping) -> str:
@@ -118,8 +131,10 @@ def _p5_rate(family: str, context: Callable[[], DatasetContext]) -> Callable[[se
 
 
 def _output_features(vocab: seqio.Vocabulary) -> dict[str, seqio.Feature]:
-  return {name: seqio.Feature(vocabulary=vocab, add_eos=True, required=True)
-          for name in ('inputs', 'targets')}
+  return {
+      name: seqio.Feature(vocabulary=vocab, add_eos=True, required=True)
+      for name in ('inputs', 'targets')
+  }
 
 
 _PREPROCESSORS = (seqio.preprocessors.tokenize, seqio.preprocessors.append_eos_after_trim)
@@ -135,12 +150,20 @@ def _remove(name: str) -> None:
 
 
 @gin.configurable
-def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid',
-                     protocol: Optional[str] = None, *, seed: int = 0,
-                     variant: Optional[str] = None, families_present: Optional[tuple] = None,
-                     rates: Optional[Mapping[str, float]] = None, input_length: int = 512,
-                     train_epochs: Optional[int] = None,
-                     shuffle_buffer_size: int = 1000) -> tuple[str, ...]:
+def register_dataset(
+    name: str,
+    prepared_dir: PreparedDir,
+    id_scheme: str = 'sid',
+    protocol: str | None = None,
+    *,
+    seed: int = 0,
+    variant: str | None = None,
+    families_present: tuple | None = None,
+    rates: Mapping[str, float] | None = None,
+    input_length: int = 512,
+    train_epochs: int | None = None,
+    shuffle_buffer_size: int = 1000,
+) -> tuple[str, ...]:
   """Registers every P5 task and mixture of a prepared dataset; returns the registered names.
 
   Args:
@@ -158,8 +181,18 @@ def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid
     shuffle_buffer_size: seqio's example shuffle buffer of every task (when shuffling).
   Idempotent: the same arguments again do nothing; different ones replace the registration.
   """
-  key = (prepared_dir, id_scheme, protocol, seed, variant, families_present,
-         tuple(sorted((rates or {}).items())), input_length, train_epochs, shuffle_buffer_size)
+  key = (
+      prepared_dir,
+      id_scheme,
+      protocol,
+      seed,
+      variant,
+      families_present,
+      tuple(sorted((rates or {}).items())),
+      input_length,
+      train_epochs,
+      shuffle_buffer_size,
+  )
   with _LOCK:
     if name in _REGISTERED and _REGISTERED[name][0] == key:
       return _REGISTERED[name][1]
@@ -169,13 +202,18 @@ def register_dataset(name: str, prepared_dir: PreparedDir, id_scheme: str = 'sid
       variant = variant or _variant(manifest)
       families_present = families_present or families.available_families(manifest, variant)
       protocol = protocol or manifest.get('protocol', 'original')
-    context = functools.partial(_context, prepared_dir, id_scheme, protocol, seed, variant,
-                                input_length)
+    context = functools.partial(
+        _context, prepared_dir, id_scheme, protocol, seed, variant, input_length
+    )
     vocab = LazySentencePieceVocabulary(functools.partial(_model_file, prepared_dir, id_scheme))
-    common = dict(preprocessors=_PREPROCESSORS, output_features=_output_features(vocab),
-                  shuffle_buffer_size=shuffle_buffer_size)
-    names = _register_tasks(name, variant, families_present, context, common, train_epochs,
-                            protocol)
+    common = dict(
+        preprocessors=_PREPROCESSORS,
+        output_features=_output_features(vocab),
+        shuffle_buffer_size=shuffle_buffer_size,
+    )
+    names = _register_tasks(
+        name, variant, families_present, context, common, train_epochs, protocol
+    )
     mixtures = _register_mixtures(name, variant, families_present, context, rates or {})
     _REGISTERED[name] = (key, names, mixtures)
     return names
@@ -188,46 +226,64 @@ def _register_tasks(name, variant, families_present, context, common, train_epoc
     if seen:
       task = f'p5_{name}_{family}_train'
       seqio.TaskRegistry.add(
-          task, source=PromptExamplesSource(context, family, seen, ('train', 'validation'),
-                                            train_epochs), **common)
+          task,
+          source=PromptExamplesSource(context, family, seen, ('train', 'validation'), train_epochs),
+          **common,
+      )
       _SPECS[task] = TaskInfo(name, family, None, None, context)
       names.append(task)
     yes_no = direct.yes_no_templates(seen)
     if yes_no:  # P5 publishes 5-1/5-4 from a separate model trained on these prompts only
       task = f'p5_{name}_direct_yes_no_train'
       seqio.TaskRegistry.add(
-          task, source=PromptExamplesSource(context, family, yes_no,
-                                            ('train', 'validation'), train_epochs,
-                                            train_per_user=direct.YES_NO_TRAIN_PER_USER),
-          **common)
+          task,
+          source=PromptExamplesSource(
+              context,
+              family,
+              yes_no,
+              ('train', 'validation'),
+              train_epochs,
+              train_per_user=direct.YES_NO_TRAIN_PER_USER,
+          ),
+          **common,
+      )
       _SPECS[task] = TaskInfo(name, family, None, None, context)
       names.append(task)
     for template in prompts.family_templates(variant, family):
       spec = decoding.decoding_for(template)
       task = f'p5_{name}_{family}_{template.task_suffix}'
       seqio.TaskRegistry.add(
-          task, source=PromptExamplesSource(context, family, (template,), ('validation', 'test')),
-          **common, postprocess_fn=evaluation.postprocessor(spec),
-          metric_fns=evaluation.metric_fns(spec, protocol))
+          task,
+          source=PromptExamplesSource(context, family, (template,), ('validation', 'test')),
+          **common,
+          postprocess_fn=evaluation.postprocessor(spec),
+          metric_fns=evaluation.metric_fns(spec, protocol),
+      )
       _SPECS[task] = TaskInfo(name, family, template.id, spec, context)
       names.append(task)
   return tuple(names)
 
 
 def _register_mixtures(name, variant, families_present, context, rates):
-  train = [(f'p5_{name}_{f}_train', rates.get(f, _p5_rate(f, context)))
-           for f in families_present if prompts.family_templates(variant, f, seen=True)]
+  train = [
+      (f'p5_{name}_{f}_train', rates.get(f, _p5_rate(f, context)))
+      for f in families_present
+      if prompts.family_templates(variant, f, seen=True)
+  ]
   seqio.MixtureRegistry.add(f'p5_{name}_pretrain', train)
   mixtures = [f'p5_{name}_pretrain']
   templates = prompts.templates(variant)
   evaluated = [templates[t] for t in prompts.EVAL_TEMPLATES[variant]]
   unseen = [t for t in templates.values() if not t.seen]
-  per_family = [(f'{family}_eval', [t for t in evaluated if t.family == family])
-                for family in families_present]
+  per_family = [
+      (f'{family}_eval', [t for t in evaluated if t.family == family])
+      for family in families_present
+  ]
   yes_no = ('direct_yes_no_eval', direct.yes_no_templates(evaluated))
   for suffix, chosen in [('eval', evaluated), ('zeroshot', unseen), yes_no] + per_family:
-    tasks = [f'p5_{name}_{t.family}_{t.task_suffix}' for t in chosen
-             if t.family in families_present]
+    tasks = [
+        f'p5_{name}_{t.family}_{t.task_suffix}' for t in chosen if t.family in families_present
+    ]
     if tasks:
       seqio.MixtureRegistry.add(f'p5_{name}_{suffix}', tasks, default_rate=1.0)
       mixtures.append(f'p5_{name}_{suffix}')

@@ -7,7 +7,7 @@ use reviews that have an explanation). In the corrected protocol, training drops
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -20,8 +20,9 @@ from tasks.randomness import example_rng
 _PREPARED_SPLIT = {'train': 'train', 'validation': 'val', 'test': 'test'}
 
 
-def records(ctx: DatasetContext, family: str, split: str,
-            templates: Sequence[Template]) -> list[dict]:
+def records(
+    ctx: DatasetContext, family: str, split: str, templates: Sequence[Template]
+) -> list[dict]:
   """The review records one family builds examples from, in prepared-file order."""
   rows = list(ctx.dataset.reviews_in(_PREPARED_SPLIT[split]))
   needs_explanation = family == 'explanation' or all('explanation' in t.slots for t in templates)
@@ -32,17 +33,22 @@ def records(ctx: DatasetContext, family: str, split: str,
   return rows
 
 
-def slot_values(ctx: DatasetContext, template: Template, record: dict, split: str,
-                rng: np.random.Generator) -> dict:
+def slot_values(
+    ctx: DatasetContext, template: Template, record: dict, split: str, rng: np.random.Generator
+) -> dict:
   """Fills every slot a review-based template can use from one review record."""
   user, item, rating = int(record['user']), int(record['item']), float(record['rating'])
   values = {
-      'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user),
-      'item_id': ctx.item_id(item), 'item_title': ctx.item_title(item),
+      'user_id': ctx.user_id(user),
+      'user_desc': ctx.user_desc(user),
+      'item_id': ctx.item_id(item),
+      'item_title': ctx.item_title(item),
       'brand': ctx.item_field(item, 'brand', 'unknown brand'),
       'price': ctx.item_field(item, 'price', 'unknown price'),
-      'review_body': record.get('text') or '', 'review_headline': record.get('summary') or '',
-      'explanation': record.get('explanation') or '', 'feature': record.get('feature') or '',
+      'review_body': record.get('text') or '',
+      'review_headline': record.get('summary') or '',
+      'explanation': record.get('explanation') or '',
+      'feature': record.get('feature') or '',
       'like_dislike': 'like' if rating >= 4 else 'dislike',
       'star_rating': str(int(rating)),
   }
@@ -50,14 +56,23 @@ def slot_values(ctx: DatasetContext, template: Template, record: dict, split: st
     positive = bool(rng.integers(2))
     values['yes_no'] = 'yes' if positive else 'no'
     values['star_rating'] = str(int(rating) if positive else sampling.wrong_rating(rng, rating))
-  elif (split == 'train' and 'star_rating' in template.target_slots
-        and template.family in ('rating', 'explanation')):
+  elif (
+      split == 'train'
+      and 'star_rating' in template.target_slots
+      and template.family in ('rating', 'explanation')
+  ):
     values['star_rating'] = sampling.noisy_rating(rng, rating)  # 4-x ratings stay integers
   return values
 
 
-def examples(ctx: DatasetContext, family: str, split: str, templates: Sequence[Template],
-             epoch: int, shard: tuple[int, int] = (0, 1)) -> Iterator[dict]:
+def examples(
+    ctx: DatasetContext,
+    family: str,
+    split: str,
+    templates: Sequence[Template],
+    epoch: int,
+    shard: tuple[int, int] = (0, 1),
+) -> Iterator[dict]:
   """One example per record of the split (records ``i % num_shards == index`` of ``shard``)."""
   index, num_shards = shard
   rows = records(ctx, family, split, templates)

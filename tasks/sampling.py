@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Collection, Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -32,12 +32,14 @@ def history_separator(rng: np.random.Generator) -> str:
   return HISTORY_SEPARATORS[int(rng.integers(2))]
 
 
-def sample_negatives(rng: np.random.Generator, all_items: np.ndarray, exclude: Collection[int],
-                     count: int) -> list[int]:
+def sample_negatives(
+    rng: np.random.Generator, all_items: np.ndarray, exclude: Collection[int], count: int
+) -> list[int]:
   """``count`` distinct items drawn uniformly from ``all_items`` and not in ``exclude``."""
   if len(all_items) - len(exclude) < count:
-    raise ValueError(f'cannot draw {count} negatives: only {len(all_items)} items, '
-                     f'{len(exclude)} excluded')
+    raise ValueError(
+        f'cannot draw {count} negatives: only {len(all_items)} items, ' f'{len(exclude)} excluded'
+    )
   excluded = np.fromiter(exclude, np.int64, len(exclude))
   picked = np.empty(0, np.int64)
   while len(picked) < count:
@@ -48,8 +50,9 @@ def sample_negatives(rng: np.random.Generator, all_items: np.ndarray, exclude: C
   return picked.tolist()
 
 
-def shuffled_candidates(rng: np.random.Generator, positive: int,
-                        negatives: Sequence[int]) -> list[int]:
+def shuffled_candidates(
+    rng: np.random.Generator, positive: int, negatives: Sequence[int]
+) -> list[int]:
   """The positive appended to the negatives, then shuffled (P5's candidate list)."""
   items = list(negatives) + [positive]
   return [items[i] for i in rng.permutation(len(items))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ def train_cut(rng: np.random.Generator, items: Sequence[int]) -> tuple[list[int]
     return None
   end = int(rng.integers(max(2, n - 5), n - 2)) if n >= 5 else n - 3
   start = int(rng.integers(1, max(2, min(4, end))))
-  return list(items[start - 1:end]), int(items[end])
+  return list(items[start - 1 : end]), int(items[end])
 
 
 def eval_cut(items: Sequence[int], split: str) -> tuple[list[int], int]:
@@ -37,8 +37,9 @@ def eval_cut(items: Sequence[int], split: str) -> tuple[list[int], int]:
   return list(items[:last]), int(items[last])
 
 
-def _render_history(ctx: DatasetContext, template: Template, values: dict, history: list[int],
-                    separator: str) -> None:
+def _render_history(
+    ctx: DatasetContext, template: Template, values: dict, history: list[int], separator: str
+) -> None:
   """Sets the history slots, keeping the newest items that fit the input length (corrected)."""
   if ctx.variant == 'yelp':
     history = history[-YELP_HISTORY_LIMIT:]
@@ -57,22 +58,31 @@ def _render_history(ctx: DatasetContext, template: Template, values: dict, histo
     fill(lo)
 
 
-def build(ctx: DatasetContext, template: Template, user: int, history: list[int], target: int,
-          rng: np.random.Generator, split: str) -> dict:
+def build(
+    ctx: DatasetContext,
+    template: Template,
+    user: int,
+    history: list[int],
+    target: int,
+    rng: np.random.Generator,
+    split: str,
+) -> dict:
   """One sequential example of ``template`` for a given history and true next item."""
   values = {'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user)}
   separator = sampling.history_separator(rng)
   candidates: list[int] = []
   if 'yes_no' in template.slots:  # 2-11 / 2-12: 1:1 positive vs. negative
     positive = bool(rng.integers(2))
-    shown = target if positive else sampling.sample_negatives(
-        rng, ctx.all_items, ctx.user_items(user), 1)[0]
+    shown = (
+        target
+        if positive
+        else sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), 1)[0]
+    )
     values.update(item_id=ctx.item_id(shown), yes_no='yes' if positive else 'no')
   else:
     values['item_id'] = ctx.item_id(target)
     if 'candidates' in template.slots:  # 2-7 .. 2-10
-      candidates = sampling.shuffled_candidates(rng, target,
-                                                _negatives(ctx, rng, user, split))
+      candidates = sampling.shuffled_candidates(rng, target, _negatives(ctx, rng, user, split))
       values['candidates'] = ctx.join_items(candidates, sampling.CANDIDATE_SEPARATOR)
   _render_history(ctx, template, values, history, separator)
   return make_example(template, values, user=user, item=target, candidates=candidates)
@@ -85,8 +95,9 @@ def _negatives(ctx: DatasetContext, rng: np.random.Generator, user: int, split: 
   return sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), count)
 
 
-def examples(ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int,
-             users: Sequence[int]) -> Iterator[dict]:
+def examples(
+    ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int, users: Sequence[int]
+) -> Iterator[dict]:
   """Train: 20 examples per user, template uniform over ``templates``; eval: one per user."""
   per_user = TRAIN_PER_USER if split == 'train' else 1
   for user in users:

@@ -11,7 +11,7 @@ the same position reproduces the same stream.
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import seqio
 import tensorflow as tf
@@ -30,9 +30,15 @@ class PromptExamplesSource(seqio.DataSource):
   see ``families.examples``.
   """
 
-  def __init__(self, context: Callable[[], DatasetContext], family: str,
-               templates: Sequence[Template], splits: Sequence[str],
-               train_epochs: Optional[int] = None, train_per_user: Optional[int] = None):
+  def __init__(
+      self,
+      context: Callable[[], DatasetContext],
+      family: str,
+      templates: Sequence[Template],
+      splits: Sequence[str],
+      train_epochs: int | None = None,
+      train_per_user: int | None = None,
+  ):
     self._context = context
     self._family = family
     self._templates = tuple(templates)
@@ -53,17 +59,30 @@ class PromptExamplesSource(seqio.DataSource):
 
   def _generate(self, split: str, shard: tuple[int, int]):
     ctx = self._context()
-    epochs = (itertools.count() if self._train_epochs is None else range(self._train_epochs)
-              ) if split == 'train' else range(1)
+    epochs = (
+        (itertools.count() if self._train_epochs is None else range(self._train_epochs))
+        if split == 'train'
+        else range(1)
+    )
     for epoch in epochs:
-      yield from families.examples(ctx, self._family, split, self._templates, epoch, shard,
-                                   self._train_per_user)
+      yield from families.examples(
+          ctx, self._family, split, self._templates, epoch, shard, self._train_per_user
+      )
 
-  def get_dataset(self, split: str = 'train', shuffle: bool = True, seed: Optional[int] = None,
-                  shard_info: Optional[seqio.ShardInfo] = None, *, sequence_length=None,
-                  use_cached: bool = False, num_epochs: Optional[int] = 1) -> tf.data.Dataset:
+  def get_dataset(
+      self,
+      split: str = 'train',
+      shuffle: bool = True,
+      seed: int | None = None,
+      shard_info: seqio.ShardInfo | None = None,
+      *,
+      sequence_length=None,
+      use_cached: bool = False,
+      num_epochs: int | None = 1,
+  ) -> tf.data.Dataset:
     if split not in self.splits:
       raise ValueError(f'split {split!r} not in {self.splits} ({self._family})')
     shard = (shard_info.index, shard_info.num_shards) if shard_info else (0, 1)
-    return tf.data.Dataset.from_generator(lambda: self._generate(split, shard),
-                                          output_signature=OUTPUT_SIGNATURE)
+    return tf.data.Dataset.from_generator(
+        lambda: self._generate(split, shard), output_signature=OUTPUT_SIGNATURE
+    )

@@ -17,49 +17,74 @@ import pytest
 from p5jax.data.cache import demo_cache_name
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--gin.models.T5Config.emb_dim=32", "--gin.models.T5Config.mlp_dim=64",
-        "--gin.models.T5Config.num_heads=2", "--gin.models.T5Config.head_dim=16",
-        "--gin.models.T5Config.num_encoder_layers=1", "--gin.models.T5Config.num_decoder_layers=1",
-        "--gin.BATCH_SIZE=8", "--gin.RANDOM_SEED=0"]
+TINY = [
+    '--gin.models.T5Config.emb_dim=32',
+    '--gin.models.T5Config.mlp_dim=64',
+    '--gin.models.T5Config.num_heads=2',
+    '--gin.models.T5Config.head_dim=16',
+    '--gin.models.T5Config.num_encoder_layers=1',
+    '--gin.models.T5Config.num_decoder_layers=1',
+    '--gin.BATCH_SIZE=8',
+    '--gin.RANDOM_SEED=0',
+]
 
 
 def _p5jax(args: list[str], cache: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = dict(os.environ, P5JAX_CACHE=cache, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, "-m", "launch.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+  env = dict(os.environ, P5JAX_CACHE=cache, PYTHONPATH=REPO)
+  return subprocess.run(
+      [sys.executable, '-m', 'launch.main', *args],
+      cwd=REPO,
+      env=env,
+      capture_output=True,
+      text=True,
+      timeout=timeout,
+  )
 
 
 @pytest.mark.slow
 def test_train_resume_evaluate_infer_on_demo(tmp_path):
-    cache, model_dir = str(tmp_path / "cache"), tmp_path / "run"
-    common = ["--gin_file=runs/demo.gin", f"--gin.MODEL_DIR='{model_dir}'", *TINY,
-              "--gin.EVAL_MIXTURE_OR_TASK_NAME='p5_demo_sequential_2_13'",
-              "--gin.EVAL_EXAMPLES=16", "--gin.NUM_BEAMS=5"]
-    first = _p5jax([*common, "--gin.TRAIN_STEPS=2", "--gin.CHECKPOINT_PERIOD=2"], cache)
-    assert first.returncode == 0, first.stderr[-4000:]
-    assert (model_dir / "checkpoint_2").is_dir()
-    assert os.path.isdir(os.path.join(cache, demo_cache_name())), "the demo dataset was not prepared"
+  cache, model_dir = str(tmp_path / 'cache'), tmp_path / 'run'
+  common = [
+      '--gin_file=runs/demo.gin',
+      f"--gin.MODEL_DIR='{model_dir}'",
+      *TINY,
+      "--gin.EVAL_MIXTURE_OR_TASK_NAME='p5_demo_sequential_2_13'",
+      '--gin.EVAL_EXAMPLES=16',
+      '--gin.NUM_BEAMS=5',
+  ]
+  first = _p5jax([*common, '--gin.TRAIN_STEPS=2', '--gin.CHECKPOINT_PERIOD=2'], cache)
+  assert first.returncode == 0, first.stderr[-4000:]
+  assert (model_dir / 'checkpoint_2').is_dir()
+  assert os.path.isdir(os.path.join(cache, demo_cache_name())), 'the demo dataset was not prepared'
 
-    resumed = _p5jax([*common, "--gin.TRAIN_STEPS=4", "--gin.CHECKPOINT_PERIOD=2"], cache)
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
-    assert "step 4/4" in resumed.stdout and "step 1/4" not in resumed.stdout
-    assert (model_dir / "checkpoint_4").is_dir()
+  resumed = _p5jax([*common, '--gin.TRAIN_STEPS=4', '--gin.CHECKPOINT_PERIOD=2'], cache)
+  assert resumed.returncode == 0, resumed.stderr[-4000:]
+  assert 'step 4/4' in resumed.stdout and 'step 1/4' not in resumed.stdout
+  assert (model_dir / 'checkpoint_4').is_dir()
 
-    results_path = model_dir / "eval" / "results.json"
-    results = json.loads(results_path.read_text())
-    task = "p5_demo_sequential_2_13"
-    assert {"HR@5", "NDCG@5", "HR@10", "NDCG@10"} <= set(results[task])
-    assert results[task]["invalid_rate"] == 0.0  # constrained decoding only returns items
-    assert f"popularity/{task}" in results
-    assert resumed.stdout.strip().splitlines()[-1].endswith(str(results_path))
+  results_path = model_dir / 'eval' / 'results.json'
+  results = json.loads(results_path.read_text())
+  task = 'p5_demo_sequential_2_13'
+  assert {'HR@5', 'NDCG@5', 'HR@10', 'NDCG@10'} <= set(results[task])
+  assert results[task]['invalid_rate'] == 0.0  # constrained decoding only returns items
+  assert f'popularity/{task}' in results
+  assert resumed.stdout.strip().splitlines()[-1].endswith(str(results_path))
 
-    infer = _p5jax(["--gin_file=models/p5_tiny.gin", "--gin_file=runs/infer.gin",
-                    "--gin_file=datasets/demo.gin", f"--gin.MODEL_DIR='{model_dir}'", *TINY,
-                    "--gin.MIXTURE_OR_TASK_NAME='p5_demo_direct_5_5'",
-                    "--gin.TASK_FEATURE_LENGTHS={'inputs': 256, 'targets': 32}",
-                    "--gin.NUM_DECODES=1"], cache)
-    assert infer.returncode == 0, infer.stderr[-4000:]
-    lines = (model_dir / "infer" / "p5_demo_direct_5_5-predict.jsonl").read_text().splitlines()
-    assert lines, "inference wrote no predictions"
-    record = json.loads(lines[0])
-    assert {"inputs", "targets"} <= set(record)
+  infer = _p5jax(
+      [
+          '--gin_file=models/p5_tiny.gin',
+          '--gin_file=runs/infer.gin',
+          '--gin_file=datasets/demo.gin',
+          f"--gin.MODEL_DIR='{model_dir}'",
+          *TINY,
+          "--gin.MIXTURE_OR_TASK_NAME='p5_demo_direct_5_5'",
+          "--gin.TASK_FEATURE_LENGTHS={'inputs': 256, 'targets': 32}",
+          '--gin.NUM_DECODES=1',
+      ],
+      cache,
+  )
+  assert infer.returncode == 0, infer.stderr[-4000:]
+  lines = (model_dir / 'infer' / 'p5_demo_direct_5_5-predict.jsonl').read_text().splitlines()
+  assert lines, 'inference wrote no predictions'
+  record = json.loads(lines[0])
+  assert {'inputs', 'targets'} <= set(record)

@@ -5,79 +5,88 @@ import pytest
 
 import p5jax.vocab as vocab_lib
 from p5jax.indexing import build_index
-
 from tests.indexing.fakes import two_communities
 
-PROMPT = ("I find the purchase history list of user_12 : \n {} \n I wonder what is the next "
-          "item to recommend to the user . Can you help me decide ?")
+PROMPT = (
+    'I find the purchase history list of user_12 : \n {} \n I wonder what is the next '
+    'item to recommend to the user . Can you help me decide ?'
+)
 
 
 @pytest.fixture()
 def prepared(tmp_path, monkeypatch):
   data = two_communities()
-  data.reviews = [{"user": 1, "item": 2, "rating": 5.0, "summary": "Lovely gloss",
-                   "text": "Great shine, lasts all day.\nWould buy again!", "explanation":
-                   "great shine", "feature": "shine"}]
+  data.reviews = [
+      {
+          'user': 1,
+          'item': 2,
+          'rating': 5.0,
+          'summary': 'Lovely gloss',
+          'text': 'Great shine, lasts all day.\nWould buy again!',
+          'explanation': 'great shine',
+          'feature': 'shine',
+      }
+  ]
   data.write_manifest(tmp_path)
-  monkeypatch.setattr(vocab_lib, "_load_dataset", lambda path: data)
-  build_index("cid+iid", data, cid={"k": 4, "n": 2}).save(tmp_path / "indexes" / "cid+iid.json")
+  monkeypatch.setattr(vocab_lib, '_load_dataset', lambda path: data)
+  build_index('cid+iid', data, cid={'k': 4, 'n': 2}).save(tmp_path / 'indexes' / 'cid+iid.json')
   return tmp_path, data
 
 
 def test_build_round_trips_prompts_with_ids_and_newlines(prepared):
   path, _ = prepared
-  vocab = vocab_lib.build_vocabulary(str(path), "cid+iid", vocab_size=300, extra_ids=10)
+  vocab = vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300, extra_ids=10)
   assert (vocab.pad_id, vocab.eos_id, vocab.unk_id) == (0, 1, 2)
-  index = vocab_lib.load_index(path / "indexes" / "cid+iid.json")
-  history = " , ".join(index.all_id_strings()[:3])
+  index = vocab_lib.load_index(path / 'indexes' / 'cid+iid.json')
+  history = ' , '.join(index.all_id_strings()[:3])
   text = PROMPT.format(history)
   ids = vocab.encode(text)
   assert vocab.unk_id not in ids
   assert vocab.decode(ids) == vocab_lib.normalize_text(text)
-  assert "\n" not in vocab.decode(ids)  # newlines are normalised to spaces (documented)
-  assert vocab.encode(text) == vocab.encode(text.replace("\n", " "))
+  assert '\n' not in vocab.decode(ids)  # newlines are normalised to spaces (documented)
+  assert vocab.encode(text) == vocab.encode(text.replace('\n', ' '))
   for token in index.new_tokens():
-    assert len([i for i in vocab.encode(token) if vocab.tokenizer.id_to_piece(i) != "▁"]) == 1
-  assert vocab.decode(vocab.encode("unseen ☃ char")) == "unseen ☃ char"  # byte fallback
+    assert len([i for i in vocab.encode(token) if vocab.tokenizer.id_to_piece(i) != '▁']) == 1
+  assert vocab.decode(vocab.encode('unseen ☃ char')) == 'unseen ☃ char'  # byte fallback
 
 
 def test_cached_model_is_reused(prepared, monkeypatch):
   path, _ = prepared
-  first = vocab_lib.build_vocabulary(str(path), "cid+iid", vocab_size=300)
-  settings = json.loads((path / "vocab" / "cid+iid.json").read_text())
-  assert settings["vocab_size"] == 300
-  monkeypatch.setattr(vocab_lib, "train_sentencepiece",
-                      lambda *a, **k: pytest.fail("retrained a cached vocabulary"))
-  again = vocab_lib.build_vocabulary(str(path), "cid+iid", vocab_size=300)
+  first = vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300)
+  settings = json.loads((path / 'vocab' / 'cid+iid.json').read_text())
+  assert settings['vocab_size'] == 300
+  monkeypatch.setattr(
+      vocab_lib, 'train_sentencepiece', lambda *a, **k: pytest.fail('retrained a cached vocabulary')
+  )
+  again = vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300)
   assert again.vocab_size == first.vocab_size
 
 
 def test_user_supplied_model_gets_index_tokens_appended(prepared, tmp_path_factory):
   path, data = prepared
-  base = tmp_path_factory.mktemp("base") / "base.model"
+  base = tmp_path_factory.mktemp('base') / 'base.model'
   base.write_bytes(vocab_lib.train_sentencepiece([PROMPT] * 50, [], vocab_size=100))
   base_vocab = vocab_lib.load_vocabulary(str(base), extra_ids=0)
-  vocab = vocab_lib.build_vocabulary(str(path), "cid+iid", base_model=str(base), extra_ids=5)
-  new = vocab_lib.load_index(path / "indexes" / "cid+iid.json").new_tokens()
+  vocab = vocab_lib.build_vocabulary(str(path), 'cid+iid', base_model=str(base), extra_ids=5)
+  new = vocab_lib.load_index(path / 'indexes' / 'cid+iid.json').new_tokens()
   assert vocab.vocab_size == base_vocab.vocab_size + len(new) + 5
-  assert vocab.encode("purchase history") == base_vocab.encode("purchase history")
+  assert vocab.encode('purchase history') == base_vocab.encode('purchase history')
   ids = [vocab.tokenizer.piece_to_id(t) for t in new]
   assert ids == list(range(base_vocab.vocab_size, base_vocab.vocab_size + len(new)))
 
 
 def test_word_start_table(prepared):
   path, _ = prepared
-  vocab = vocab_lib.build_vocabulary(str(path), "cid+iid", vocab_size=300, extra_ids=4)
+  vocab = vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300, extra_ids=4)
   table = vocab_lib.word_start_table(vocab)
   assert table.dtype == np.bool_ and table.shape == (vocab.vocab_size,)
   assert not table[[0, 1, 2]].any()
   sp = vocab.tokenizer
   for i in range(vocab.vocab_size):
-    assert table[i] == (sp.id_to_piece(i).startswith("▁") and not sp.is_byte(i)
-                        and i > 2)
-  assert table[sp.piece_to_id("▁")] and not table[sp.piece_to_id("<item_3>")]
+    assert table[i] == (sp.id_to_piece(i).startswith('▁') and not sp.is_byte(i) and i > 2)
+  assert table[sp.piece_to_id('▁')] and not table[sp.piece_to_id('<item_3>')]
 
 
 def test_missing_model_file(tmp_path):
-  with pytest.raises(FileNotFoundError, match="nope.model"):
-    vocab_lib.load_vocabulary(str(tmp_path / "nope.model"))
+  with pytest.raises(FileNotFoundError, match='nope.model'):
+    vocab_lib.load_vocabulary(str(tmp_path / 'nope.model'))

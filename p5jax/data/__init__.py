@@ -12,5 +12,12 @@ from p5jax.data.pipeline import DATASETS, prepare
 from p5jax.data.prepared import FORMAT_VERSION, PreparedDataset
 from p5jax.data.protocols import PROTOCOLS
 
-__all__ = ["DATASETS", "FORMAT_VERSION", "PROTOCOLS", "DataFormatError", "PreparedDataset",
-           "demo_prepared_dir", "prepare"]
+__all__ = [
+    'DATASETS',
+    'FORMAT_VERSION',
+    'PROTOCOLS',
+    'DataFormatError',
+    'PreparedDataset',
+    'demo_prepared_dir',
+    'prepare',
+]

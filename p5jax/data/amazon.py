@@ -19,29 +19,45 @@ from p5jax.data.errors import DataFormatError
 from p5jax.data.kcore import kcore_mask
 from p5jax.data.records import RawDataset, RawItem, RawReview
 from p5jax.data.safe_pickle import load_plain_pickle
-from p5jax.data.textio import (find_file, numbered_lines, optional_str, parse_json_line,
-                               parse_literal_line, required)
+from p5jax.data.textio import (
+    find_file,
+    numbered_lines,
+    optional_str,
+    parse_json_line,
+    parse_literal_line,
+    required,
+)
 
-CATEGORIES = {"beauty": "Beauty", "sports": "Sports_and_Outdoors", "toys": "Toys_and_Games",
-              "demo": "Demo"}
+CATEGORIES = {
+    'beauty': 'Beauty',
+    'sports': 'Sports_and_Outdoors',
+    'toys': 'Toys_and_Games',
+    'demo': 'Demo',
+}
 
 
 def read_reviews(path: str, report: collections.Counter) -> list[RawReview]:
   reviews = []
   for number, line in numbered_lines(path):
     r = parse_json_line(path, number, line)
-    user = required(path, number, r, "reviewerID", str)
-    item = required(path, number, r, "asin", str)
-    rating = float(required(path, number, r, "overall", (int, float)))
+    user = required(path, number, r, 'reviewerID', str)
+    item = required(path, number, r, 'asin', str)
+    rating = float(required(path, number, r, 'overall', (int, float)))
     if not 1.0 <= rating <= 5.0:
-      raise DataFormatError(path, f"rating {rating} outside 1..5", line=number, field="overall")
-    time = required(path, number, r, "unixReviewTime", int)
-    for field in ("reviewerName", "summary", "reviewText"):
+      raise DataFormatError(path, f'rating {rating} outside 1..5', line=number, field='overall')
+    time = required(path, number, r, 'unixReviewTime', int)
+    for field in ('reviewerName', 'summary', 'reviewText'):
       if r.get(field) is None:
-        report[f"reviews without {field}"] += 1
-    review = RawReview(user, item, rating, time, summary=optional_str(r, "summary"),
-                       text=optional_str(r, "reviewText"),
-                       user_name=optional_str(r, "reviewerName"))
+        report[f'reviews without {field}'] += 1
+    review = RawReview(
+        user,
+        item,
+        rating,
+        time,
+        summary=optional_str(r, 'summary'),
+        text=optional_str(r, 'reviewText'),
+        user_name=optional_str(r, 'reviewerName'),
+    )
     reviews.append(review)
   return reviews
 
@@ -50,39 +66,53 @@ def read_meta(path: str, wanted: set[str], report: collections.Counter) -> dict[
   meta = {}
   for number, line in numbered_lines(path):
     r = parse_literal_line(path, number, line)
-    asin = required(path, number, r, "asin", str)
+    asin = required(path, number, r, 'asin', str)
     if asin not in wanted:
-      report["metadata records for items not in the reviews (ignored)"] += 1
+      report['metadata records for items not in the reviews (ignored)'] += 1
       continue
-    categories = r.get("categories") or []
+    categories = r.get('categories') or []
     if categories and isinstance(categories[0], list):
       categories = categories[0]
-    price = r.get("price")
+    price = r.get('price')
     if price is not None and not isinstance(price, (int, float)):
-      raise DataFormatError(path, "price must be a number", line=number, field="price")
-    meta[asin] = RawItem(title=optional_str(r, "title"), brand=optional_str(r, "brand"),
-                         categories=[str(c) for c in categories],
-                         price=None if price is None else float(price))
+      raise DataFormatError(path, 'price must be a number', line=number, field='price')
+    meta[asin] = RawItem(
+        title=optional_str(r, 'title'),
+        brand=optional_str(r, 'brand'),
+        categories=[str(c) for c in categories],
+        price=None if price is None else float(price),
+    )
   return meta
 
 
-def attach_explanations(path: str, reviews: list[RawReview], seed: int,
-                        report: collections.Counter) -> None:
+def attach_explanations(
+    path: str, reviews: list[RawReview], seed: int, report: collections.Counter
+) -> None:
   """Sets `explanation`/`feature` from the explanation pickle (same order as the reviews)."""
   records = load_plain_pickle(path)
   if not isinstance(records, list) or len(records) != len(reviews):
-    raise DataFormatError(path, f"expected a list of {len(reviews)} records (one per review), "
-                          f"got {type(records).__name__} of length {len(records)}"
-                          if isinstance(records, list) else "expected a list of records")
+    raise DataFormatError(
+        path,
+        f'expected a list of {len(reviews)} records (one per review), '
+        f'got {type(records).__name__} of length {len(records)}'
+        if isinstance(records, list)
+        else 'expected a list of records',
+    )
   rng = random.Random(seed)
   for index, (record, review) in enumerate(zip(records, reviews)):
-    if not isinstance(record, dict) or record.get("user") != review.user or (
-        record.get("item") != review.item):
-      raise DataFormatError(path, f"record {index} does not match review {index} "
-                            f"({review.user}, {review.item})", field="user/item")
-    sentences = record.get("sentence") or []
+    if (
+        not isinstance(record, dict)
+        or record.get('user') != review.user
+        or (record.get('item') != review.item)
+    ):
+      raise DataFormatError(
+          path,
+          f'record {index} does not match review {index} ' f'({review.user}, {review.item})',
+          field='user/item',
+      )
+    sentences = record.get('sentence') or []
     if not sentences:
-      report["reviews without an explanation sentence"] += 1
+      report['reviews without an explanation sentence'] += 1
       continue
     feature, _, sentence, _ = sentences[rng.randrange(len(sentences))]
     review.feature, review.explanation = str(feature), str(sentence)
@@ -91,43 +121,51 @@ def attach_explanations(path: str, reviews: list[RawReview], seed: int,
 def read_amazon(raw_dir: str, dataset: str, *, seed: int = 0, core: int = 5) -> RawDataset:
   """Reads `reviews_<Cat>_5.json(.gz)` (+ meta, + explanation pickle) from `raw_dir`."""
   category = CATEGORIES[dataset]
-  path = find_file(raw_dir, f"reviews_{category}_5.json", f"reviews_{category}.json")
+  path = find_file(raw_dir, f'reviews_{category}_5.json', f'reviews_{category}.json')
   if path is None:
-    raise DataFormatError(os.path.join(raw_dir, f"reviews_{category}_5.json(.gz)"),
-                          "file not found")
+    raise DataFormatError(
+        os.path.join(raw_dir, f'reviews_{category}_5.json(.gz)'), 'file not found'
+    )
   report: collections.Counter = collections.Counter()
   reviews = read_reviews(path, report)
-  exp_path = find_file(raw_dir, f"reviews_{category}.pickle")
+  exp_path = find_file(raw_dir, f'reviews_{category}.pickle')
   if exp_path is not None:
     attach_explanations(exp_path, reviews, seed, report)
   else:
-    report["no explanation pickle"] += 1
+    report['no explanation pickle'] += 1
   keep = kcore_mask([r.user for r in reviews], [r.item for r in reviews], core)
-  report[f"reviews dropped by the {core}-core filter"] += keep.count(False)
+  report[f'reviews dropped by the {core}-core filter'] += keep.count(False)
   reviews = [r for r, k in zip(reviews, keep) if k]
   if not reviews:
-    raise DataFormatError(path, f"no reviews survive the {core}-core filter")
+    raise DataFormatError(path, f'no reviews survive the {core}-core filter')
   return _assemble(dataset, path, raw_dir, category, reviews, report)
 
 
-def _assemble(dataset: str, path: str, raw_dir: str, category: str,
-              reviews: list[RawReview], report: collections.Counter) -> RawDataset:
+def _assemble(
+    dataset: str,
+    path: str,
+    raw_dir: str,
+    category: str,
+    reviews: list[RawReview],
+    report: collections.Counter,
+) -> RawDataset:
   users: dict[str, str] = {}
   by_user: dict[str, list[RawReview]] = {}
   for r in reviews:
     if r.user_name is not None or r.user not in users:  # the last name wins (P5)
       users[r.user] = r.user_name or users.get(r.user) or r.user
     by_user.setdefault(r.user, []).append(r)
-  sequences = {u: [(r.item, r.time) for r in sorted(rs, key=lambda r: r.time)]
-               for u, rs in by_user.items()}
+  sequences = {
+      u: [(r.item, r.time) for r in sorted(rs, key=lambda r: r.time)] for u, rs in by_user.items()
+  }
   wanted = {r.item for r in reviews}
-  meta_path = find_file(raw_dir, f"meta_{category}.json")
+  meta_path = find_file(raw_dir, f'meta_{category}.json')
   meta = read_meta(meta_path, wanted, report) if meta_path else {}
   if meta_path is None:
-    report["no metadata file"] += 1
-  report["items without metadata"] += len(wanted - meta.keys())
+    report['no metadata file'] += 1
+  report['items without metadata'] += len(wanted - meta.keys())
   items = {}
-  for u, seq in sequences.items():
+  for _u, seq in sequences.items():
     for item, _ in seq:
       if item not in items:
         items[item] = meta.get(item, RawItem())

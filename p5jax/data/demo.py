@@ -42,31 +42,90 @@ FOLLOW_PROB = 0.85
 SUCCESSOR_WEIGHTS = (0.6, 0.25, 0.15)
 
 _DEPARTMENTS = {
-    "Skin Care": ["Face Creams", "Cleansers", "Serums", "Sunscreens"],
-    "Hair Care": ["Shampoos", "Conditioners", "Styling Gels"],
-    "Makeup": ["Lipsticks", "Mascaras", "Foundations"],
-    "Fragrance": ["Perfumes", "Body Mists"],
+    'Skin Care': ['Face Creams', 'Cleansers', 'Serums', 'Sunscreens'],
+    'Hair Care': ['Shampoos', 'Conditioners', 'Styling Gels'],
+    'Makeup': ['Lipsticks', 'Mascaras', 'Foundations'],
+    'Fragrance': ['Perfumes', 'Body Mists'],
 }
 _FEATURES = {
-    "Face Creams": ["texture", "moisture", "scent"], "Cleansers": ["foam", "scent", "gentleness"],
-    "Serums": ["absorption", "glow", "bottle"], "Sunscreens": ["protection", "finish", "smell"],
-    "Shampoos": ["lather", "scent", "volume"], "Conditioners": ["softness", "smell", "shine"],
-    "Styling Gels": ["hold", "texture", "residue"], "Lipsticks": ["color", "finish", "wear"],
-    "Mascaras": ["volume", "brush", "wear"], "Foundations": ["coverage", "shade", "finish"],
-    "Perfumes": ["fragrance", "bottle", "longevity"], "Body Mists": ["scent", "spray", "price"],
+    'Face Creams': ['texture', 'moisture', 'scent'],
+    'Cleansers': ['foam', 'scent', 'gentleness'],
+    'Serums': ['absorption', 'glow', 'bottle'],
+    'Sunscreens': ['protection', 'finish', 'smell'],
+    'Shampoos': ['lather', 'scent', 'volume'],
+    'Conditioners': ['softness', 'smell', 'shine'],
+    'Styling Gels': ['hold', 'texture', 'residue'],
+    'Lipsticks': ['color', 'finish', 'wear'],
+    'Mascaras': ['volume', 'brush', 'wear'],
+    'Foundations': ['coverage', 'shade', 'finish'],
+    'Perfumes': ['fragrance', 'bottle', 'longevity'],
+    'Body Mists': ['scent', 'spray', 'price'],
 }
-_BRANDS = ["Aurora", "Belle", "Cedar", "Dahlia", "Evergreen", "Fable", "Glow", "Halo",
-           "Iris", "Juniper", "Kismet", "Lumen"]
-_STYLES = ["Classic", "Daily", "Gentle", "Hydrating", "Luxe", "Natural", "Pure", "Radiant",
-           "Silky", "Velvet", "Fresh", "Bold"]
-_FIRST = ["Alice", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Ivy", "Jack",
-          "Kara", "Liam", "Mia", "Noah", "Olga", "Paul", "Quinn", "Rosa", "Sam", "Tara"]
-_LAST = "ABCDEFGHIJKLMNOPRSTW"
-_ADJECTIVES = {5: ["amazing", "excellent", "perfect"], 4: ["great", "lovely", "nice"],
-               3: ["okay", "decent", "average"], 2: ["weak", "disappointing", "dull"],
-               1: ["terrible", "awful", "horrible"]}
-_CLOSINGS = {5: "I will definitely buy it again.", 4: "I would recommend it.",
-             3: "It does the job.", 2: "I expected more.", 1: "I would not buy it again."}
+_BRANDS = [
+    'Aurora',
+    'Belle',
+    'Cedar',
+    'Dahlia',
+    'Evergreen',
+    'Fable',
+    'Glow',
+    'Halo',
+    'Iris',
+    'Juniper',
+    'Kismet',
+    'Lumen',
+]
+_STYLES = [
+    'Classic',
+    'Daily',
+    'Gentle',
+    'Hydrating',
+    'Luxe',
+    'Natural',
+    'Pure',
+    'Radiant',
+    'Silky',
+    'Velvet',
+    'Fresh',
+    'Bold',
+]
+_FIRST = [
+    'Alice',
+    'Ben',
+    'Chloe',
+    'David',
+    'Emma',
+    'Felix',
+    'Grace',
+    'Hugo',
+    'Ivy',
+    'Jack',
+    'Kara',
+    'Liam',
+    'Mia',
+    'Noah',
+    'Olga',
+    'Paul',
+    'Quinn',
+    'Rosa',
+    'Sam',
+    'Tara',
+]
+_LAST = 'ABCDEFGHIJKLMNOPRSTW'
+_ADJECTIVES = {
+    5: ['amazing', 'excellent', 'perfect'],
+    4: ['great', 'lovely', 'nice'],
+    3: ['okay', 'decent', 'average'],
+    2: ['weak', 'disappointing', 'dull'],
+    1: ['terrible', 'awful', 'horrible'],
+}
+_CLOSINGS = {
+    5: 'I will definitely buy it again.',
+    4: 'I would recommend it.',
+    3: 'It does the job.',
+    2: 'I expected more.',
+    1: 'I would not buy it again.',
+}
 
 
 def _leaves() -> list[tuple[str, str]]:
@@ -75,19 +134,18 @@ def _leaves() -> list[tuple[str, str]]:
 
 def _gzip_lines(path: str, lines: list[str]) -> None:
   """gzip with mtime 0 and no file name, so the bytes depend only on the content."""
-  with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                                              mtime=0) as gz:
-    with io.TextIOWrapper(gz, encoding="utf-8") as f:
+  with open(path, 'wb') as raw, gzip.GzipFile(filename='', mode='wb', fileobj=raw, mtime=0) as gz:
+    with io.TextIOWrapper(gz, encoding='utf-8') as f:
       for line in lines:
-        f.write(line + "\n")
+        f.write(line + '\n')
 
 
 def _raw_ids(rng: np.random.Generator, n: int, prefix: str, width: int) -> list[str]:
-  alphabet = np.array(list("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"))
+  alphabet = np.array(list('0123456789ABCDEFGHJKLMNPQRSTUVWXYZ'))
   ids: list[str] = []
   seen: set[str] = set()
   while len(ids) < n:
-    candidate = prefix + "".join(rng.choice(alphabet, size=width))
+    candidate = prefix + ''.join(rng.choice(alphabet, size=width))
     if candidate not in seen:
       seen.add(candidate)
       ids.append(candidate)
@@ -107,10 +165,12 @@ def generate_raw(out_dir: str, scale: float = 1.0, seed: int = 0) -> dict[str, i
   popularity = 1.0 / (1.0 + 50.0 * rng.permutation(num_items) / num_items)
   quality = rng.normal(0.0, 0.35, num_items)
   successors = _successors(rng, category, popularity, num_cats)
-  asins = _raw_ids(rng, num_items, "B00", 7)
-  user_ids = _raw_ids(rng, num_users, "A", 12)
-  names = [f"{_FIRST[rng.integers(len(_FIRST))]} {_LAST[rng.integers(len(_LAST))]}."
-           for _ in range(num_users)]
+  asins = _raw_ids(rng, num_items, 'B00', 7)
+  user_ids = _raw_ids(rng, num_users, 'A', 12)
+  names = [
+      f'{_FIRST[rng.integers(len(_FIRST))]} {_LAST[rng.integers(len(_LAST))]}.'
+      for _ in range(num_users)
+  ]
   tastes = rng.dirichlet(np.full(num_cats, TASTE_ALPHA), size=num_users)
 
   reviews, explanations = [], []
@@ -121,37 +181,51 @@ def generate_raw(out_dir: str, scale: float = 1.0, seed: int = 0) -> dict[str, i
       time += int(rng.integers(1, 60)) * 86_400
       leaf = leaves[category[item]][1]
       affinity = np.log(tastes[u, category[item]] * num_cats + 1e-3)
-      rating = int(np.clip(np.rint(3.5 + 0.9 * affinity + quality[item]
-                                   + rng.normal(0.0, 0.4)), 1, 5))
+      rating = int(
+          np.clip(np.rint(3.5 + 0.9 * affinity + quality[item] + rng.normal(0.0, 0.4)), 1, 5)
+      )
       features = _FEATURES[leaf]
       feature = features[rng.integers(len(features))]
       adjective = _ADJECTIVES[rating][rng.integers(3)]
-      sentence = f"the {feature} is {adjective}"
+      sentence = f'the {feature} is {adjective}'
       title = _title(item, asins, category, leaves)
-      review = {"reviewerID": user_ids[u], "asin": asins[item],
-                "helpful": [0, 0], "overall": float(rating),
-                "summary": f"{adjective.capitalize()} {feature}",
-                "reviewText": f"I bought the {title}. The {feature} is {adjective}. "
-                              f"{_CLOSINGS[rating]}",
-                "unixReviewTime": time}
+      review = {
+          'reviewerID': user_ids[u],
+          'asin': asins[item],
+          'helpful': [0, 0],
+          'overall': float(rating),
+          'summary': f'{adjective.capitalize()} {feature}',
+          'reviewText': f'I bought the {title}. The {feature} is {adjective}. '
+          f'{_CLOSINGS[rating]}',
+          'unixReviewTime': time,
+      }
       if u % 20 != 7:  # a few reviewers have no name, as in the real files
-        review["reviewerName"] = names[u]
+        review['reviewerName'] = names[u]
       has_sentence = rng.random() < 0.9
-      explanations.append({
-          "user": user_ids[u], "item": asins[item], "rating": rating,
-          "text": review["reviewText"],
-          "sentence": [(feature, adjective, sentence, 1 if rating >= 3 else -1)]
-                      if has_sentence else []})
+      explanations.append(
+          {
+              'user': user_ids[u],
+              'item': asins[item],
+              'rating': rating,
+              'text': review['reviewText'],
+              'sentence': [(feature, adjective, sentence, 1 if rating >= 3 else -1)]
+              if has_sentence
+              else [],
+          }
+      )
       reviews.append((asins[item], user_ids[u], review))
   order = sorted(range(len(reviews)), key=lambda k: reviews[k][:2])  # McAuley: by asin
   os.makedirs(out_dir, exist_ok=True)
-  _gzip_lines(os.path.join(out_dir, "reviews_Demo_5.json.gz"),
-              [json.dumps(reviews[k][2]) for k in order])
-  with open(os.path.join(out_dir, "reviews_Demo.pickle"), "wb") as f:
+  _gzip_lines(
+      os.path.join(out_dir, 'reviews_Demo_5.json.gz'), [json.dumps(reviews[k][2]) for k in order]
+  )
+  with open(os.path.join(out_dir, 'reviews_Demo.pickle'), 'wb') as f:
     pickle.dump([explanations[k] for k in order], f, protocol=4)
-  _gzip_lines(os.path.join(out_dir, "meta_Demo.json.gz"),
-              [repr(_meta(i, asins, category, leaves, rng)) for i in range(num_items)])
-  return {"users": num_users, "items": num_items, "reviews": len(reviews)}
+  _gzip_lines(
+      os.path.join(out_dir, 'meta_Demo.json.gz'),
+      [repr(_meta(i, asins, category, leaves, rng)) for i in range(num_items)],
+  )
+  return {'users': num_users, 'items': num_items, 'reviews': len(reviews)}
 
 
 def _successors(rng, category, popularity, num_cats) -> np.ndarray:
@@ -195,8 +269,12 @@ def _title(item, asins, category, leaves) -> str:
 def _meta(item, asins, category, leaves, rng) -> dict:
   dept, leaf = leaves[category[item]]
   title = _title(item, asins, category, leaves)
-  record = {"asin": asins[item], "title": title, "brand": title.split()[0],
-            "categories": [["Demo", dept, leaf]]}
+  record = {
+      'asin': asins[item],
+      'title': title,
+      'brand': title.split()[0],
+      'categories': [['Demo', dept, leaf]],
+  }
   if rng.random() < 0.9:
-    record["price"] = round(float(np.exp(rng.normal(2.6, 0.5))), 2)
+    record['price'] = round(float(np.exp(rng.normal(2.6, 0.5))), 2)
   return record

@@ -19,59 +19,74 @@ from p5jax.data.errors import DataFormatError
 from p5jax.data.pipeline import DATASETS, DEFAULT_SEED, prepare
 from p5jax.data.protocols import PROTOCOLS
 
-_DATASET = flags.DEFINE_enum("dataset", None, list(DATASETS), "Which source to read.")
-_RAW_DIR = flags.DEFINE_string("raw_dir", None, "Directory with the raw files ('demo': unused).")
-_OUT_DIR = flags.DEFINE_string("out_dir", None, "Prepared dataset directory to write.")
-_PROTOCOL = flags.DEFINE_enum("protocol", "corrected", list(PROTOCOLS),
-                              "'original' reproduces P5's ids; 'corrected' removes its leaks.")
-_ID_SCHEMES = flags.DEFINE_list("id_schemes", [], "Item-index schemes to build (p5jax.indexing).")
-_SEED = flags.DEFINE_integer("seed", DEFAULT_SEED, "Seed of splits, negatives and permutations.")
-_NUM_NEGATIVES = flags.DEFINE_integer("num_negatives", 99, "Evaluation negatives per user.")
-_DEMO_SCALE = flags.DEFINE_float("demo_scale", 1.0, "--dataset=demo size (55 ~ Beauty).")
+_DATASET = flags.DEFINE_enum('dataset', None, list(DATASETS), 'Which source to read.')
+_RAW_DIR = flags.DEFINE_string('raw_dir', None, "Directory with the raw files ('demo': unused).")
+_OUT_DIR = flags.DEFINE_string('out_dir', None, 'Prepared dataset directory to write.')
+_PROTOCOL = flags.DEFINE_enum(
+    'protocol',
+    'corrected',
+    list(PROTOCOLS),
+    "'original' reproduces P5's ids; 'corrected' removes its leaks.",
+)
+_ID_SCHEMES = flags.DEFINE_list('id_schemes', [], 'Item-index schemes to build (p5jax.indexing).')
+_SEED = flags.DEFINE_integer('seed', DEFAULT_SEED, 'Seed of splits, negatives and permutations.')
+_NUM_NEGATIVES = flags.DEFINE_integer('num_negatives', 99, 'Evaluation negatives per user.')
+_DEMO_SCALE = flags.DEFINE_float('demo_scale', 1.0, '--dataset=demo size (55 ~ Beauty).')
 
 
 def summary(manifest: dict, seconds: float) -> str:
   """A human-readable summary of a prepared dataset's manifest."""
-  users, items = manifest["num_users"], manifest["num_items"]
-  density = manifest["num_interactions"] / max(1, users * items)
-  lines = [f"prepared {manifest['dataset']} ({manifest['protocol']} protocol) in {seconds:.1f}s",
-           f"  users {users:,}  items {items:,}  interactions "
-           f"{manifest['num_interactions']:,}  density {density:.4%}",
-           f"  sequences: leave-one-out, {users:,} val / {users:,} test targets, "
-           f"{manifest['num_negatives']} fixed negatives each"]
-  if manifest["has_reviews"]:
-    s = manifest["review_splits"]
-    lines.append(f"  reviews {manifest['num_reviews']:,}: train {s['train']:,}  val {s['val']:,}"
-                 f"  test {s['test']:,}  explanations: {manifest['has_explanations']}")
+  users, items = manifest['num_users'], manifest['num_items']
+  density = manifest['num_interactions'] / max(1, users * items)
+  lines = [
+      f"prepared {manifest['dataset']} ({manifest['protocol']} protocol) in {seconds:.1f}s",
+      f"  users {users:,}  items {items:,}  interactions "
+      f"{manifest['num_interactions']:,}  density {density:.4%}",
+      f"  sequences: leave-one-out, {users:,} val / {users:,} test targets, "
+      f"{manifest['num_negatives']} fixed negatives each",
+  ]
+  if manifest['has_reviews']:
+    s = manifest['review_splits']
+    lines.append(
+        f"  reviews {manifest['num_reviews']:,}: train {s['train']:,}  val {s['val']:,}"
+        f"  test {s['test']:,}  explanations: {manifest['has_explanations']}"
+    )
   else:
-    lines.append("  no reviews: only the sequential and direct families are available")
-  for note, count in manifest["notes"].items():
-    lines.append(f"  note: {note}: {count:,}")
-  if manifest["id_schemes"]:
+    lines.append('  no reviews: only the sequential and direct families are available')
+  for note, count in manifest['notes'].items():
+    lines.append(f'  note: {note}: {count:,}')
+  if manifest['id_schemes']:
     lines.append(f"  item indexes: {', '.join(manifest['id_schemes'])}")
-  return "\n".join(lines)
+  return '\n'.join(lines)
 
 
 def main(argv: list[str]) -> int:
   if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   if _DATASET.value is None or _OUT_DIR.value is None:
-    raise app.UsageError("--dataset and --out_dir are required")
+    raise app.UsageError('--dataset and --out_dir are required')
   start = time.perf_counter()
 
   def log(message: str) -> None:
-    print(f"[{time.perf_counter() - start:6.1f}s] {message}", flush=True)
+    print(f'[{time.perf_counter() - start:6.1f}s] {message}', flush=True)
 
   try:
-    manifest = prepare(_DATASET.value, _RAW_DIR.value, _OUT_DIR.value,
-                       protocol=_PROTOCOL.value, id_schemes=tuple(_ID_SCHEMES.value),
-                       seed=_SEED.value, num_negatives=_NUM_NEGATIVES.value,
-                       demo_scale=_DEMO_SCALE.value, log=log)
+    manifest = prepare(
+        _DATASET.value,
+        _RAW_DIR.value,
+        _OUT_DIR.value,
+        protocol=_PROTOCOL.value,
+        id_schemes=tuple(_ID_SCHEMES.value),
+        seed=_SEED.value,
+        num_negatives=_NUM_NEGATIVES.value,
+        demo_scale=_DEMO_SCALE.value,
+        log=log,
+    )
   except (DataFormatError, ValueError) as e:  # bad input, or a scheme the data does not allow
-    print(f"error: {e}", file=sys.stderr)
+    print(f'error: {e}', file=sys.stderr)
     return 1
   print(summary(manifest, time.perf_counter() - start))
-  print(f"wrote {_OUT_DIR.value}")
+  print(f'wrote {_OUT_DIR.value}')
   return 0
 
 
@@ -79,5 +94,5 @@ def console_main() -> None:
   app.run(lambda argv: sys.exit(main(argv)))
 
 
-if __name__ == "__main__":
+if __name__ == '__main__':
   console_main()

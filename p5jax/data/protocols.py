@@ -21,7 +21,7 @@ import numpy as np
 
 from p5jax.data.records import RawDataset
 
-PROTOCOLS = ("original", "corrected")
+PROTOCOLS = ('original', 'corrected')
 P5_SHUFFLE_SEED = 2022
 
 
@@ -32,12 +32,12 @@ def _natural_key(raw: str) -> tuple[int, int | str]:
 def assign_ids(raw: RawDataset, protocol: str, seed: int) -> tuple[dict[str, int], dict[str, int]]:
   """(raw user -> 1..U, raw item -> 1..I) under `protocol`."""
   if protocol not in PROTOCOLS:
-    raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-  if protocol == "original":
+    raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+  if protocol == 'original':
     if raw.user_numbers is not None and raw.item_numbers is not None:
       return dict(raw.user_numbers), dict(raw.item_numbers)
     users = list(raw.sequences)
-    if raw.name != "yelp":
+    if raw.name != 'yelp':
       random.Random(P5_SHUFFLE_SEED).shuffle(users)
     user_ids = {u: n for n, u in enumerate(users, start=1)}
     item_ids: dict[str, int] = {}
@@ -48,5 +48,7 @@ def assign_ids(raw: RawDataset, protocol: str, seed: int) -> tuple[dict[str, int
   users = sorted(raw.sequences, key=_natural_key)
   items = sorted(raw.items, key=_natural_key)
   order = np.random.default_rng(seed).permutation(len(items))
-  return ({u: n for n, u in enumerate(users, start=1)},
-          {items[k]: n for n, k in enumerate(order, start=1)})
+  return (
+      {u: n for n, u in enumerate(users, start=1)},
+      {items[k]: n for n, k in enumerate(order, start=1)},
+  )

@@ -40,6 +40,7 @@ class RawDataset:
   test_negatives: preset test negatives (raw ids) from a released file, if any.
   report: counted notes and skips, printed in the summary and stored in the manifest.
   """
+
   name: str
   source: str
   users: dict[str, str]

@@ -27,17 +27,26 @@ def parse_sequence_file(path: str) -> dict[int, tuple[int, list[int]]]:
     try:
       ids = [int(f) for f in fields]
     except ValueError:
-      bad = next(f for f in fields if not f.lstrip("-").isdigit())
-      raise DataFormatError(path, f"{bad!r} is not an integer id", line=number) from None
+      bad = next(f for f in fields if not f.lstrip('-').isdigit())
+      raise DataFormatError(path, f'{bad!r} is not an integer id', line=number) from None
     if any(i < 1 for i in ids):
-      raise DataFormatError(path, "ids must be positive integers", line=number)
+      raise DataFormatError(path, 'ids must be positive integers', line=number)
     user, items = ids[0], ids[1:]
     if user in out:
-      raise DataFormatError(path, f"duplicate line for user {user} (first on line "
-                            f"{out[user][0]})", line=number, field="user")
+      raise DataFormatError(
+          path,
+          f'duplicate line for user {user} (first on line ' f'{out[user][0]})',
+          line=number,
+          field='user',
+      )
     if len(items) < MIN_INTERACTIONS:
-      raise DataFormatError(path, f"user {user} has {len(items)} interactions; leave-one-out "
-                            f"needs at least {MIN_INTERACTIONS}", line=number, field="items")
+      raise DataFormatError(
+          path,
+          f'user {user} has {len(items)} interactions; leave-one-out '
+          f'needs at least {MIN_INTERACTIONS}',
+          line=number,
+          field='items',
+      )
     out[user] = (number, items)
   _check_contiguous(path, out)
   return out
@@ -48,47 +57,57 @@ def _check_contiguous(path: str, parsed: dict[int, tuple[int, list[int]]]) -> No
   users = sorted(parsed)
   if users != list(range(1, len(users) + 1)):
     missing = next(u for u in range(1, len(users) + 1) if u not in parsed)
-    raise DataFormatError(path, f"user ids must be 1..{len(users)} without gaps; "
-                          f"user {missing} has no line")
+    raise DataFormatError(
+        path, f'user ids must be 1..{len(users)} without gaps; ' f'user {missing} has no line'
+    )
   items = {i for _, seq in parsed.values() for i in seq}
   for number, seq in sorted(parsed.values()):
     for i in seq:
       if i > len(items):
-        raise DataFormatError(path, f"unknown item {i}: item ids must be 1..{len(items)} "
-                              f"without gaps ({len(items)} distinct items)", line=number,
-                              field="items")
+        raise DataFormatError(
+            path,
+            f'unknown item {i}: item ids must be 1..{len(items)} '
+            f'without gaps ({len(items)} distinct items)',
+            line=number,
+            field='items',
+        )
 
 
 def read_datamaps(path: str) -> tuple[dict[str, str], dict[str, str]]:
   """(id2user, id2item) from P5's `datamaps.json`."""
   try:
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding='utf-8') as f:
       maps = json.load(f)
   except json.JSONDecodeError as e:
-    raise DataFormatError(path, f"malformed JSON ({e.msg})", line=e.lineno) from None
-  for field in ("id2user", "id2item"):
+    raise DataFormatError(path, f'malformed JSON ({e.msg})', line=e.lineno) from None
+  for field in ('id2user', 'id2item'):
     if not isinstance(maps.get(field), dict):
-      raise DataFormatError(path, "missing or not an object", field=field)
-  return maps["id2user"], maps["id2item"]
+      raise DataFormatError(path, 'missing or not an object', field=field)
+  return maps['id2user'], maps['id2item']
 
 
-def read_sequences(raw_dir: str, name: str = "sequences",
-                   filename: str = "sequential_data.txt") -> RawDataset:
+def read_sequences(
+    raw_dir: str, name: str = 'sequences', filename: str = 'sequential_data.txt'
+) -> RawDataset:
   path = os.path.join(raw_dir, filename)
   if not os.path.isfile(path):
-    raise DataFormatError(path, "file not found")
+    raise DataFormatError(path, 'file not found')
   parsed = parse_sequence_file(path)
   report: collections.Counter = collections.Counter()
-  maps_path = os.path.join(raw_dir, "datamaps.json")
+  maps_path = os.path.join(raw_dir, 'datamaps.json')
   if os.path.isfile(maps_path):
     id2user, id2item = read_datamaps(maps_path)
     for user, (number, items) in parsed.items():
       if str(user) not in id2user:
-        raise DataFormatError(path, f"user {user} is not in {maps_path} id2user", line=number)
+        raise DataFormatError(path, f'user {user} is not in {maps_path} id2user', line=number)
       unknown = [i for i in items if str(i) not in id2item]
       if unknown:
-        raise DataFormatError(path, f"unknown item {unknown[0]} (not in {maps_path} id2item)",
-                              line=number, field="items")
+        raise DataFormatError(
+            path,
+            f'unknown item {unknown[0]} (not in {maps_path} id2item)',
+            line=number,
+            field='items',
+        )
   else:
     id2user = id2item = None
     report["no datamaps.json (raw ids are the file's numbers)"] += 1
@@ -106,5 +125,13 @@ def read_sequences(raw_dir: str, name: str = "sequences",
       if raw_item not in items:
         items[raw_item] = RawItem()
         item_numbers[raw_item] = i
-  return RawDataset(name, path, users, items, sequences, user_numbers=user_numbers,
-                    item_numbers=item_numbers, report=report)
+  return RawDataset(
+      name,
+      path,
+      users,
+      items,
+      sequences,
+      user_numbers=user_numbers,
+      item_numbers=item_numbers,
+      report=report,
+  )

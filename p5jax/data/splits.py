@@ -12,11 +12,15 @@ import numpy as np
 
 from p5jax.data.errors import DataFormatError
 
-TRAIN, VAL, TEST = "train", "val", "test"
+TRAIN, VAL, TEST = 'train', 'val', 'test'
 
 
-def split_reviews(pairs: Sequence[tuple[int, int]], *, seed: int,
-                  pinned: Mapping[tuple[int, int], str] | None = None) -> list[str]:
+def split_reviews(
+    pairs: Sequence[tuple[int, int]],
+    *,
+    seed: int,
+    pinned: Mapping[tuple[int, int], str] | None = None,
+) -> list[str]:
   """The split of each review, given its (user, item).
 
   One random review per user and one per item are forced into train, train is filled to
@@ -53,8 +57,9 @@ def split_reviews(pairs: Sequence[tuple[int, int]], *, seed: int,
   return split  # type: ignore[return-value]
 
 
-def sample_negatives(sequences: Mapping[int, Sequence[int]], num_items: int, *, seed: int,
-                     count: int = 99) -> dict[int, dict[str, list[int]]]:
+def sample_negatives(
+    sequences: Mapping[int, Sequence[int]], num_items: int, *, seed: int, count: int = 99
+) -> dict[int, dict[str, list[int]]]:
   """Per user, `count` distinct items for val and (independently) for test, uniform over
   items 1..num_items never in the user's full history. Vectorised over users; one seeded
   generator, users in ascending order, so the result is reproducible."""
@@ -66,17 +71,22 @@ def sample_negatives(sequences: Mapping[int, Sequence[int]], num_items: int, *, 
   available = num_items - np.bincount(keys // (num_items + 1), minlength=len(users))
   short = np.flatnonzero(available < count)
   if len(short):
-    raise DataFormatError("<negatives>", f"user {users[short[0]]} has only "
-                          f"{available[short[0]]} items outside their history; {count} "
-                          "negatives per user are needed", field="num_negatives")
+    raise DataFormatError(
+        '<negatives>',
+        f'user {users[short[0]]} has only '
+        f'{available[short[0]]} items outside their history; {count} '
+        'negatives per user are needed',
+        field='num_negatives',
+    )
   rng = np.random.default_rng(seed)
   val = _draw_rows(rng, keys, len(users), num_items, count)
   test = _draw_rows(rng, keys, len(users), num_items, count)
   return {u: {VAL: v, TEST: t} for u, v, t in zip(users.tolist(), val.tolist(), test.tolist())}
 
 
-def _draw_rows(rng: np.random.Generator, keys: np.ndarray, num_rows: int, num_items: int,
-               count: int) -> np.ndarray:
+def _draw_rows(
+    rng: np.random.Generator, keys: np.ndarray, num_rows: int, num_items: int, count: int
+) -> np.ndarray:
   """[num_rows, count]: per row, the first `count` distinct drawn items whose (row, item) key
   is not in `keys`; rows that fall short are redrawn with twice as many candidates."""
   out = np.zeros((num_rows, count), np.int64)
@@ -85,7 +95,7 @@ def _draw_rows(rng: np.random.Generator, keys: np.ndarray, num_rows: int, num_it
   while len(todo):
     draw = rng.integers(1, num_items + 1, size=(len(todo), width))
     valid = ~np.isin(todo[:, None] * (num_items + 1) + draw, keys)
-    order = np.argsort(draw, axis=1, kind="stable")
+    order = np.argsort(draw, axis=1, kind='stable')
     ordered = np.take_along_axis(draw, order, axis=1)
     repeat = np.zeros_like(valid)
     repeat[:, 1:] = ordered[:, 1:] == ordered[:, :-1]

@@ -12,10 +12,10 @@ PENALTIES = ('hf', 'gnmt')
 
 
 def length_penalty(length: jnp.ndarray, alpha: float, kind: str) -> jnp.ndarray:
-    """Divisor for the summed log-prob: ``len**alpha`` (hf) or ``((5 + len) / 6)**alpha`` (gnmt)."""
-    length = jnp.asarray(length, jnp.float32)
-    if kind == 'hf':
-        return length**alpha
-    if kind == 'gnmt':
-        return ((5.0 + length) / 6.0)**alpha
-    raise ValueError(f'length_penalty must be one of {PENALTIES}, got {kind!r}')
+  """Divisor for the summed log-prob: ``len**alpha`` (hf) or ``((5 + len) / 6)**alpha`` (gnmt)."""
+  length = jnp.asarray(length, jnp.float32)
+  if kind == 'hf':
+    return length**alpha
+  if kind == 'gnmt':
+    return ((5.0 + length) / 6.0) ** alpha
+  raise ValueError(f'length_penalty must be one of {PENALTIES}, got {kind!r}')

@@ -8,5 +8,14 @@ from p5jax.indexing.inputs import IndexInputs, ItemMeta, inputs_from_dataset
 from p5jax.indexing.item_index import ItemIndex, load_index
 from p5jax.indexing.registry import SCHEMES, build_from_inputs, build_index, parse_params
 
-__all__ = ["SCHEMES", "IndexInputs", "ItemIndex", "ItemMeta", "build_from_inputs",
-           "build_index", "inputs_from_dataset", "load_index", "parse_params"]
+__all__ = [
+    'SCHEMES',
+    'IndexInputs',
+    'ItemIndex',
+    'ItemMeta',
+    'build_from_inputs',
+    'build_index',
+    'inputs_from_dataset',
+    'load_index',
+    'parse_params',
+]

@@ -42,7 +42,7 @@ _POWER_ITERATIONS = 7
 
 
 def cluster_token(j: int) -> str:
-  return f"<c{j}>"
+  return f'<c{j}>'
 
 
 def _balanced_random_split(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,8 +60,13 @@ def _orthonormalize(y: np.ndarray) -> np.ndarray:
   return y
 
 
-def _top_eigenvectors(matrix: sp.csr_matrix, dim: int, rng: np.random.Generator,
-                      iterations: int = _POWER_ITERATIONS, oversample: int = 10) -> np.ndarray:
+def _top_eigenvectors(
+    matrix: sp.csr_matrix,
+    dim: int,
+    rng: np.random.Generator,
+    iterations: int = _POWER_ITERATIONS,
+    oversample: int = 10,
+) -> np.ndarray:
   """Approximate top-`dim` eigenvectors of a symmetric PSD sparse matrix (subspace iteration)."""
   y = _orthonormalize(matrix @ rng.standard_normal((matrix.shape[0], dim + oversample)))
   for _ in range(iterations):
@@ -80,7 +85,7 @@ def _spectral_embedding(adj: sp.csr_matrix, dim: int, rng: np.random.Generator) 
     _, vecs = np.linalg.eigh(norm_adj.toarray())
     vecs = vecs[:, -dim:]
   else:
-    shifted = ((norm_adj + sp.identity(m, format="csr")) * 0.5).tocsr()
+    shifted = ((norm_adj + sp.identity(m, format='csr')) * 0.5).tocsr()
     vecs = _top_eigenvectors(shifted, dim, rng)
   emb = vecs * dinv[:, None]
   emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
@@ -98,9 +103,10 @@ def split_node(adj: sp.csr_matrix, n: int, rng: np.random.Generator) -> np.ndarr
   sub = adj[linked][:, linked].tocsr()
   emb = _spectral_embedding(sub, n, rng)
   with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # KMeans warns when fewer distinct points than clusters
-    km = KMeans(n_clusters=n, n_init=1, max_iter=50,
-                random_state=int(rng.integers(2**31 - 1))).fit(emb)
+    warnings.simplefilter('ignore')  # KMeans warns when fewer distinct points than clusters
+    km = KMeans(
+        n_clusters=n, n_init=1, max_iter=50, random_state=int(rng.integers(2**31 - 1))
+    ).fit(emb)
   labels[linked] = km.labels_
   if len(np.unique(labels)) == 1:
     return _balanced_random_split(m, n, rng)
@@ -109,18 +115,19 @@ def split_node(adj: sp.csr_matrix, n: int, rng: np.random.Generator) -> np.ndarr
 
 def _by_size(labels: np.ndarray) -> list[np.ndarray]:
   """Member positions of each non-empty label, largest first (ties by label)."""
-  order = np.argsort(labels, kind="stable")
+  order = np.argsort(labels, kind='stable')
   uniq, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
-  groups = [order[s:s + c] for s, c in zip(starts, counts)]
+  groups = [order[s : s + c] for s, c in zip(starts, counts)]
   rank = sorted(range(len(uniq)), key=lambda g: (-counts[g], uniq[g]))
   return [groups[g] for g in rank]
 
 
-def hierarchical_clusters(graph: sp.csr_matrix, k: int, n: int,
-                          seed: int) -> tuple[list[tuple[int, ...]], np.ndarray]:
+def hierarchical_clusters(
+    graph: sp.csr_matrix, k: int, n: int, seed: int
+) -> tuple[list[tuple[int, ...]], np.ndarray]:
   """For each node of `graph`: its cluster path and its leaf number inside the final cluster."""
   if k < 1 or n < 2:
-    raise ValueError(f"cid needs k >= 1 and n >= 2, got k={k}, n={n}")
+    raise ValueError(f'cid needs k >= 1 and n >= 2, got k={k}, n={n}')
   rng = np.random.default_rng(seed)
   paths: list[tuple[int, ...]] = [()] * graph.shape[0]
   leaf = np.zeros(graph.shape[0], np.int64)
@@ -138,8 +145,9 @@ def hierarchical_clusters(graph: sp.csr_matrix, k: int, n: int,
   return paths, leaf
 
 
-def build_cid(inputs: IndexInputs, *, seed: int = 0, k: int = 500, n: int = 20,
-              number_style: str = "digits") -> ItemIndex:
+def build_cid(
+    inputs: IndexInputs, *, seed: int = 0, k: int = 500, n: int = 20, number_style: str = 'digits'
+) -> ItemIndex:
   items = sorted(inputs.all_items)
   graph = cooccurrence_graph(inputs.train_sequences, items)
   # BLAS and k-means here only see tall-skinny [items, n+10] arrays; multithreaded OpenBLAS /
@@ -147,8 +155,14 @@ def build_cid(inputs: IndexInputs, *, seed: int = 0, k: int = 500, n: int = 20,
   # memory-bound anyway, so this runs single-threaded.
   with threadpool_limits(limits=1):
     paths, leaf = hierarchical_clusters(graph, k, n, seed)
-  prefixes = {i: "".join(cluster_token(j) for j in p) for i, p in zip(items, paths)}
+  prefixes = {i: ''.join(cluster_token(j) for j in p) for i, p in zip(items, paths)}
   leaves = {i: format_number(int(x), number_style) for i, x in zip(items, leaf)}
   depth_tokens = sorted({j for p in paths for j in p})
-  return ItemIndex("cid", prefixes, leaves, [cluster_token(j) for j in depth_tokens],
-                   params={"k": k, "n": n, "number_style": number_style}, seed=seed)
+  return ItemIndex(
+      'cid',
+      prefixes,
+      leaves,
+      [cluster_token(j) for j in depth_tokens],
+      params={'k': k, 'n': n, 'number_style': number_style},
+      seed=seed,
+  )

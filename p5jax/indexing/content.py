@@ -21,14 +21,15 @@ from p5jax.indexing.numbering import format_number
 def category_path(meta: ItemMeta | None, max_depth: int) -> tuple[str, ...]:
   if meta is None:
     return ()
-  return tuple(" ".join(c.split()) for c in meta.categories if c.strip())[:max_depth]
+  return tuple(' '.join(c.split()) for c in meta.categories if c.strip())[:max_depth]
 
 
-def build_contid(inputs: IndexInputs, *, seed: int = 0, max_depth: int = 4,
-                 number_style: str = "digits") -> ItemIndex:
+def build_contid(
+    inputs: IndexInputs, *, seed: int = 0, max_depth: int = 4, number_style: str = 'digits'
+) -> ItemIndex:
   paths = {i: category_path(inputs.meta.get(i), max_depth) for i in inputs.all_items}
   nodes = sorted({p[:d] for p in paths.values() for d in range(1, len(p) + 1)})
-  token = {node: f"<cat_{j}>" for j, node in enumerate(nodes)}
+  token = {node: f'<cat_{j}>' for j, node in enumerate(nodes)}
   groups: dict[tuple[str, ...], list[int]] = collections.defaultdict(list)
   for i in sorted(paths):
     groups[paths[i]].append(i)
@@ -36,9 +37,15 @@ def build_contid(inputs: IndexInputs, *, seed: int = 0, max_depth: int = 4,
   prefixes, leaves = {}, {}
   for path in sorted(groups):
     members = groups[path]
-    prefix = "".join(token[path[:d]] for d in range(1, len(path) + 1))
+    prefix = ''.join(token[path[:d]] for d in range(1, len(path) + 1))
     for number, pos in enumerate(rng.permutation(len(members))):
       prefixes[members[pos]] = prefix
       leaves[members[pos]] = format_number(number, number_style)
-  return ItemIndex("contid", prefixes, leaves, [token[n] for n in nodes],
-                   params={"max_depth": max_depth, "number_style": number_style}, seed=seed)
+  return ItemIndex(
+      'contid',
+      prefixes,
+      leaves,
+      [token[n] for n in nodes],
+      params={'max_depth': max_depth, 'number_style': number_style},
+      seed=seed,
+  )

@@ -11,15 +11,19 @@ from __future__ import annotations
 from p5jax.indexing.item_index import ItemIndex
 
 
-def compose(first: ItemIndex, second: ItemIndex, keep: str = "prefix") -> ItemIndex:
+def compose(first: ItemIndex, second: ItemIndex, keep: str = 'prefix') -> ItemIndex:
   if first.items() != second.items():
-    raise ValueError(f"cannot compose {first.scheme}+{second.scheme}: different item sets")
-  if keep not in ("prefix", "full"):
+    raise ValueError(f'cannot compose {first.scheme}+{second.scheme}: different item sets')
+  if keep not in ('prefix', 'full'):
     raise ValueError(f"keep must be 'prefix' or 'full', got {keep!r}")
-  part = first.prefix if keep == "prefix" else first.item_to_tokens
+  part = first.prefix if keep == 'prefix' else first.item_to_tokens
   prefixes = {i: part(i) for i in first.items()}
   leaves = {i: second.item_to_tokens(i) for i in second.items()}
-  return ItemIndex(f"{first.scheme}+{second.scheme}", prefixes, leaves,
-                   first.new_tokens() + second.new_tokens(),
-                   params={first.scheme: first.params, second.scheme: second.params},
-                   seed=first.seed)
+  return ItemIndex(
+      f'{first.scheme}+{second.scheme}',
+      prefixes,
+      leaves,
+      first.new_tokens() + second.new_tokens(),
+      params={first.scheme: first.params, second.scheme: second.params},
+      seed=first.seed,
+  )

@@ -14,10 +14,10 @@ from p5jax.indexing.item_index import ItemIndex
 
 
 def iid_token(n: int) -> str:
-  return f"<item_{n}>"
+  return f'<item_{n}>'
 
 
 def build_iid(inputs: IndexInputs, *, seed: int = 0) -> ItemIndex:
   numbers = np.random.default_rng(seed).permutation(len(inputs.all_items)) + 1
   leaves = {i: iid_token(int(n)) for i, n in zip(inputs.all_items, numbers)}
-  return ItemIndex("iid", {i: "" for i in leaves}, leaves, sorted(leaves.values()), seed=seed)
+  return ItemIndex('iid', {i: '' for i in leaves}, leaves, sorted(leaves.values()), seed=seed)

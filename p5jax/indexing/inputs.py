@@ -15,6 +15,7 @@ from typing import Any
 @dataclasses.dataclass(frozen=True)
 class ItemMeta:
   """The item metadata the content schemes use."""
+
   title: str | None = None
   brand: str | None = None
   categories: tuple[str, ...] = ()
@@ -24,10 +25,11 @@ class ItemMeta:
 class IndexInputs:
   """all_items: every item id; train_sequences: user -> chronological TRAIN items only;
   meta: item -> ItemMeta; protocol: 'original' | 'corrected'."""
+
   all_items: tuple[int, ...]
   train_sequences: Mapping[int, Sequence[int]]
   meta: Mapping[int, ItemMeta] = dataclasses.field(default_factory=dict)
-  protocol: str = "corrected"
+  protocol: str = 'corrected'
 
 
 def _field(record: Any, name: str) -> Any:
@@ -38,9 +40,12 @@ def _field(record: Any, name: str) -> Any:
 
 def item_meta(record: Any) -> ItemMeta:
   """ItemMeta from an `items.jsonl` record (a dict or an object with those attributes)."""
-  categories = _field(record, "categories") or ()
-  return ItemMeta(title=_field(record, "title"), brand=_field(record, "brand"),
-                  categories=tuple(str(c) for c in categories))
+  categories = _field(record, 'categories') or ()
+  return ItemMeta(
+      title=_field(record, 'title'),
+      brand=_field(record, 'brand'),
+      categories=tuple(str(c) for c in categories),
+  )
 
 
 def inputs_from_dataset(dataset: Any) -> IndexInputs:
@@ -50,5 +55,5 @@ def inputs_from_dataset(dataset: Any) -> IndexInputs:
       all_items=tuple(sorted(int(i) for i in items)),
       train_sequences={int(u): tuple(dataset.train_sequence(u)) for u in dataset.sequences},
       meta={int(i): item_meta(r) for i, r in items.items()},
-      protocol=str(dataset.manifest.get("protocol", "corrected")),
+      protocol=str(dataset.manifest.get('protocol', 'corrected')),
   )

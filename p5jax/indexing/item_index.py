@@ -27,17 +27,24 @@ FORMAT_VERSION = 1
 
 def normalize_id_string(text: str) -> str:
   """Collapses runs of whitespace (including newlines) so lookups ignore spacing differences."""
-  return " ".join(text.split())
+  return ' '.join(text.split())
 
 
 class ItemIndex:
   """Item id <-> ID string map for one scheme, with the vocabulary tokens it needs."""
 
-  def __init__(self, scheme: str, prefixes: Mapping[int, str], leaves: Mapping[int, str],
-               new_tokens: Sequence[str], *, params: Mapping[str, Any] | None = None,
-               seed: int = 0):
+  def __init__(
+      self,
+      scheme: str,
+      prefixes: Mapping[int, str],
+      leaves: Mapping[int, str],
+      new_tokens: Sequence[str],
+      *,
+      params: Mapping[str, Any] | None = None,
+      seed: int = 0,
+  ):
     if set(prefixes) != set(leaves):
-      raise ValueError(f"{scheme}: prefixes and leaves cover different items")
+      raise ValueError(f'{scheme}: prefixes and leaves cover different items')
     self.scheme = scheme
     self.params = dict(params or {})
     self.seed = int(seed)
@@ -48,17 +55,17 @@ class ItemIndex:
     self._by_string: dict[str, int] = {}
     for item, text in self._ids.items():
       if not text:
-        raise ValueError(f"{scheme}: item {item} has an empty ID string")
+        raise ValueError(f'{scheme}: item {item} has an empty ID string')
       other = self._by_string.setdefault(text, item)
       if other != item:
-        raise ValueError(f"{scheme}: items {other} and {item} share the ID string {text!r}")
+        raise ValueError(f'{scheme}: items {other} and {item} share the ID string {text!r}')
     self._new_tokens = list(dict.fromkeys(new_tokens))
 
   def __len__(self) -> int:
     return len(self._items)
 
   def __eq__(self, other: object) -> bool:
-    return (isinstance(other, ItemIndex) and self.to_json() == other.to_json())
+    return isinstance(other, ItemIndex) and self.to_json() == other.to_json()
 
   def items(self) -> list[int]:
     """Item ids in ascending order; `all_id_strings()` is aligned with this list."""
@@ -68,7 +75,7 @@ class ItemIndex:
     try:
       return self._ids[int(item)]
     except KeyError:
-      raise KeyError(f"{self.scheme}: item {item} is not in the index") from None
+      raise KeyError(f'{self.scheme}: item {item} is not in the index') from None
 
   def tokens_to_item(self, text: str) -> int | None:
     """The item named by `text` (whitespace-insensitive), or None if it names no item."""
@@ -90,45 +97,49 @@ class ItemIndex:
 
   def to_json(self) -> dict[str, Any]:
     return {
-        "format_version": FORMAT_VERSION,
-        "scheme": self.scheme,
-        "params": self.params,
-        "seed": self.seed,
-        "new_tokens": self._new_tokens,
-        "items": [[i, self._prefix[i], self._leaf[i]] for i in self._items],
+        'format_version': FORMAT_VERSION,
+        'scheme': self.scheme,
+        'params': self.params,
+        'seed': self.seed,
+        'new_tokens': self._new_tokens,
+        'items': [[i, self._prefix[i], self._leaf[i]] for i in self._items],
     }
 
   @classmethod
-  def from_json(cls, obj: Mapping[str, Any], source: str = "<json>") -> "ItemIndex":
-    for key in ("format_version", "scheme", "params", "seed", "new_tokens", "items"):
+  def from_json(cls, obj: Mapping[str, Any], source: str = '<json>') -> ItemIndex:
+    for key in ('format_version', 'scheme', 'params', 'seed', 'new_tokens', 'items'):
       if key not in obj:
-        raise ValueError(f"{source}: item index is missing the field {key!r}")
-    if obj["format_version"] != FORMAT_VERSION:
-      raise ValueError(f"{source}: format_version {obj['format_version']} is not "
-                       f"{FORMAT_VERSION}")
+        raise ValueError(f'{source}: item index is missing the field {key!r}')
+    if obj['format_version'] != FORMAT_VERSION:
+      raise ValueError(
+          f"{source}: format_version {obj['format_version']} is not " f"{FORMAT_VERSION}"
+      )
     prefixes, leaves = {}, {}
-    for row, entry in enumerate(obj["items"]):
+    for row, entry in enumerate(obj['items']):
       if not (isinstance(entry, list) and len(entry) == 3):
-        raise ValueError(f"{source}: items[{row}] must be [item, prefix, leaf], got {entry!r}")
+        raise ValueError(f'{source}: items[{row}] must be [item, prefix, leaf], got {entry!r}')
       prefixes[int(entry[0])], leaves[int(entry[0])] = entry[1], entry[2]
-    return cls(obj["scheme"], prefixes, leaves, obj["new_tokens"], params=obj["params"],
-               seed=obj["seed"])
+    return cls(
+        obj['scheme'], prefixes, leaves, obj['new_tokens'], params=obj['params'], seed=obj['seed']
+    )
 
   def save(self, path: str | os.PathLike) -> None:
     """Writes the index as JSON atomically (a temp file renamed into place)."""
-    atomic_write_bytes(path, json.dumps(self.to_json(), ensure_ascii=False).encode("utf-8"))
+    atomic_write_bytes(path, json.dumps(self.to_json(), ensure_ascii=False).encode('utf-8'))
 
   def __repr__(self) -> str:
-    return (f"ItemIndex(scheme={self.scheme!r}, items={len(self)}, params={self.params}, "
-            f"seed={self.seed}, new_tokens={len(self._new_tokens)})")
+    return (
+        f'ItemIndex(scheme={self.scheme!r}, items={len(self)}, params={self.params}, '
+        f'seed={self.seed}, new_tokens={len(self._new_tokens)})'
+    )
 
 
 def load_index(path: str | os.PathLike) -> ItemIndex:
-  with open(path, encoding="utf-8") as f:
+  with open(path, encoding='utf-8') as f:
     try:
       obj = json.load(f)
     except json.JSONDecodeError as e:
-      raise ValueError(f"{path}: not valid JSON ({e})") from None
+      raise ValueError(f'{path}: not valid JSON ({e})') from None
   return ItemIndex.from_json(obj, source=str(path))
 
 
@@ -136,9 +147,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
   """Writes `data` to `path` so readers never see a partial file."""
   path = pathlib.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+  fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
   try:
-    with os.fdopen(fd, "wb") as f:
+    with os.fdopen(fd, 'wb') as f:
       f.write(data)
     os.replace(tmp, path)
   except BaseException:
@@ -152,4 +163,4 @@ def _join(prefix: str, leaf: str) -> str:
     return leaf
   if not leaf:
     return prefix
-  return f"{prefix} {leaf}"
+  return f'{prefix} {leaf}'

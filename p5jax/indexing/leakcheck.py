@@ -31,13 +31,13 @@ import numpy as np
 
 from p5jax.indexing.item_index import ItemIndex, load_index
 
-_DIGIT_GAP = re.compile(r"(?<=\d) (?=\d)")
-_NUMBER = re.compile(r"(\d+)")
+_DIGIT_GAP = re.compile(r'(?<=\d) (?=\d)')
+_NUMBER = re.compile(r'(\d+)')
 
 
 def natural_key(id_string: str) -> tuple:
   """Sort key treating each digit run (digits may be space-separated) as one integer."""
-  parts = _NUMBER.split(_DIGIT_GAP.sub("", id_string))
+  parts = _NUMBER.split(_DIGIT_GAP.sub('', id_string))
   return tuple(int(p) if n % 2 else p for n, p in enumerate(parts))
 
 
@@ -47,8 +47,9 @@ def order_positions(index: ItemIndex) -> dict[int, int]:
   return {item: pos for pos, (_, item) in enumerate(keyed)}
 
 
-def leak_check(index: ItemIndex, sequences: Mapping[int, Sequence[int]], *,
-               k: int = 5) -> dict[str, Any]:
+def leak_check(
+    index: ItemIndex, sequences: Mapping[int, Sequence[int]], *, k: int = 5
+) -> dict[str, Any]:
   """Scores the next-IDs rule and popularity with HR@k on the test split (last item per user;
   users with fewer than 2 items are skipped)."""
   pos_of = order_positions(index)
@@ -56,69 +57,75 @@ def leak_check(index: ItemIndex, sequences: Mapping[int, Sequence[int]], *,
   positions = np.asarray([pos_of[i] for i in items.tolist()], np.int64)
   seqs = [np.asarray(s, np.int64) for s in sequences.values() if len(s) >= 2]
   if not seqs:
-    raise ValueError("leak_check needs at least one user with 2 or more items")
+    raise ValueError('leak_check needs at least one user with 2 or more items')
   history = np.concatenate([s[:-1] for s in seqs])
   tests = np.asarray([s[-1] for s in seqs], np.int64)
   lengths = np.asarray([len(s) - 1 for s in seqs], np.int64)
   lookup = np.searchsorted(items, np.concatenate([history, tests]))
-  if (lookup >= len(items)).any() or (items[np.minimum(lookup, len(items) - 1)]
-                                      != np.concatenate([history, tests])).any():
-    raise ValueError(f"sequences name items missing from the {index.scheme} index")
-  hist_pos, test_pos = positions[lookup[:len(history)]], positions[lookup[len(history):]]
+  if (lookup >= len(items)).any() or (
+      items[np.minimum(lookup, len(items) - 1)] != np.concatenate([history, tests])
+  ).any():
+    raise ValueError(f'sequences name items missing from the {index.scheme} index')
+  hist_pos, test_pos = positions[lookup[: len(history)]], positions[lookup[len(history) :]]
   starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
   top = np.maximum.reduceat(hist_pos, starts)
   gap = test_pos - top
   rule_hr = float(np.mean((gap >= 1) & (gap <= k)))
-  counts = np.bincount(lookup[:len(history)], minlength=len(items))
-  popular = np.argsort(-counts, kind="stable")[:k]
-  pop_hr = float(np.mean(np.isin(lookup[len(history):], popular)))
+  counts = np.bincount(lookup[: len(history)], minlength=len(items))
+  popular = np.argsort(-counts, kind='stable')[:k]
+  pop_hr = float(np.mean(np.isin(lookup[len(history) :], popular)))
   return {
-      "scheme": index.scheme,
-      "users": len(seqs),
-      "items": len(items),
-      f"rule_hr@{k}": round(rule_hr, 6),
-      f"popularity_hr@{k}": round(pop_hr, 6),
-      f"chance_hr@{k}": round(k / len(items), 6),
-      "leak": bool(rule_hr > pop_hr),
+      'scheme': index.scheme,
+      'users': len(seqs),
+      'items': len(items),
+      f'rule_hr@{k}': round(rule_hr, 6),
+      f'popularity_hr@{k}': round(pop_hr, 6),
+      f'chance_hr@{k}': round(k / len(items), 6),
+      'leak': bool(rule_hr > pop_hr),
   }
 
 
-def check_prepared(prepared_dir: str, scheme: str, *, k: int = 5,
-                   params: str = "") -> dict[str, Any]:
+def check_prepared(
+    prepared_dir: str, scheme: str, *, k: int = 5, params: str = ''
+) -> dict[str, Any]:
   """`leak_check` on a prepared directory: its `indexes/<scheme>.json`, or the scheme built in
   memory (with the manifest's seed and `params`) when that file is absent."""
   from p5jax.data import PreparedDataset
   from p5jax.indexing.registry import build_index, parse_params
 
   dataset = PreparedDataset.load(prepared_dir)
-  path = os.path.join(prepared_dir, "indexes", f"{scheme}.json")
+  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
   if os.path.exists(path):
     index = load_index(path)
   else:
-    index = build_index(scheme, dataset, seed=int(dataset.manifest.get("seed", 0)),
-                        **parse_params(params))
+    index = build_index(
+        scheme, dataset, seed=int(dataset.manifest.get('seed', 0)), **parse_params(params)
+    )
   result = leak_check(index, dataset.sequences, k=k)
-  result["prepared_dir"] = str(prepared_dir)
+  result['prepared_dir'] = str(prepared_dir)
   return result
 
 
 def console_main() -> None:
   from absl import app, flags
 
-  flags.DEFINE_string("prepared_dir", None, "A prepared dataset directory.", required=True)
-  flags.DEFINE_string("scheme", None, "ID scheme (indexes/<scheme>.json; built if absent).",
-                      required=True)
-  flags.DEFINE_integer("k", 5, "Cut-off of HR@k.")
-  flags.DEFINE_string("params", "", "Index params if the index is built, e.g. 'k=500,n=20'.")
+  flags.DEFINE_string('prepared_dir', None, 'A prepared dataset directory.', required=True)
+  flags.DEFINE_string(
+      'scheme', None, 'ID scheme (indexes/<scheme>.json; built if absent).', required=True
+  )
+  flags.DEFINE_integer('k', 5, 'Cut-off of HR@k.')
+  flags.DEFINE_string('params', '', "Index params if the index is built, e.g. 'k=500,n=20'.")
 
   def main(argv: Sequence[str]) -> None:
     del argv
     cfg = flags.FLAGS
     result = check_prepared(cfg.prepared_dir, cfg.scheme, k=cfg.k, params=cfg.params)
     k = cfg.k
-    print(f"{cfg.scheme}: next-IDs rule HR@{k} {result[f'rule_hr@{k}']:.4f}, popularity "
-          f"HR@{k} {result[f'popularity_hr@{k}']:.4f}, chance {result[f'chance_hr@{k}']:.4f}"
-          f" -> {'LEAK' if result['leak'] else 'no leak'}")
+    print(
+        f"{cfg.scheme}: next-IDs rule HR@{k} {result[f'rule_hr@{k}']:.4f}, popularity "
+        f"HR@{k} {result[f'popularity_hr@{k}']:.4f}, chance {result[f'chance_hr@{k}']:.4f}"
+        f" -> {'LEAK' if result['leak'] else 'no leak'}"
+    )
     print(json.dumps(result))
 
   app.run(main)

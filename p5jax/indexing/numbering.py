@@ -9,14 +9,14 @@ it splits (T5 gives pieces such as `▁10`, `04`). Used by `original` to reprodu
 
 from __future__ import annotations
 
-NUMBER_STYLES = ("digits", "whole")
+NUMBER_STYLES = ('digits', 'whole')
 
 
-def format_number(n: int, style: str = "digits") -> str:
+def format_number(n: int, style: str = 'digits') -> str:
   if n < 0:
-    raise ValueError(f"numbers in IDs must be non-negative, got {n}")
-  if style == "digits":
-    return " ".join(str(n))
-  if style == "whole":
+    raise ValueError(f'numbers in IDs must be non-negative, got {n}')
+  if style == 'digits':
+    return ' '.join(str(n))
+  if style == 'whole':
     return str(n)
-  raise ValueError(f"number_style must be one of {NUMBER_STYLES}, got {style!r}")
+  raise ValueError(f'number_style must be one of {NUMBER_STYLES}, got {style!r}')

@@ -13,14 +13,20 @@ from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.numbering import format_number
 
 
-def build_original(inputs: IndexInputs, *, seed: int = 0,
-                   number_style: str = "whole") -> ItemIndex:
+def build_original(inputs: IndexInputs, *, seed: int = 0, number_style: str = 'whole') -> ItemIndex:
   """Item i is named by the number i (`whole` style by default, as P5 writes it)."""
-  if inputs.protocol != "original":
+  if inputs.protocol != 'original':
     raise ValueError(
         "scheme 'original' reproduces P5's leaky item numbering and is only allowed with "
         f"protocol='original' (this dataset has protocol={inputs.protocol!r}); use rid, sid, "
-        "cid, contid, tid or iid for corrected runs")
+        "cid, contid, tid or iid for corrected runs"
+    )
   leaves = {i: format_number(i, number_style) for i in inputs.all_items}
-  return ItemIndex("original", {i: "" for i in leaves}, leaves, [],
-                   params={"number_style": number_style}, seed=seed)
+  return ItemIndex(
+      'original',
+      {i: '' for i in leaves},
+      leaves,
+      [],
+      params={'number_style': number_style},
+      seed=seed,
+  )

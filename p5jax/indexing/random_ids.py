@@ -9,8 +9,9 @@ from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.numbering import format_number
 
 
-def build_rid(inputs: IndexInputs, *, seed: int = 0, number_style: str = "digits") -> ItemIndex:
+def build_rid(inputs: IndexInputs, *, seed: int = 0, number_style: str = 'digits') -> ItemIndex:
   numbers = np.random.default_rng(seed).permutation(len(inputs.all_items)) + 1
   leaves = {i: format_number(int(n), number_style) for i, n in zip(inputs.all_items, numbers)}
-  return ItemIndex("rid", {i: "" for i in leaves}, leaves, [],
-                   params={"number_style": number_style}, seed=seed)
+  return ItemIndex(
+      'rid', {i: '' for i in leaves}, leaves, [], params={'number_style': number_style}, seed=seed
+  )

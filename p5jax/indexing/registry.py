@@ -19,36 +19,41 @@ from p5jax.indexing.title import build_tid
 Builder = Callable[..., ItemIndex]
 
 BASE_SCHEMES: dict[str, Builder] = {
-    "original": build_original,
-    "rid": build_rid,
-    "sid": build_sid,
-    "cid": build_cid,
-    "contid": build_contid,
-    "tid": build_tid,
-    "iid": build_iid,
+    'original': build_original,
+    'rid': build_rid,
+    'sid': build_sid,
+    'cid': build_cid,
+    'contid': build_contid,
+    'tid': build_tid,
+    'iid': build_iid,
 }
-SCHEMES: tuple[str, ...] = tuple(BASE_SCHEMES) + ("cid+iid", "contid+iid")
-HIERARCHICAL = ("cid", "contid")  # schemes whose prefix (not full ID) starts a hybrid
+SCHEMES: tuple[str, ...] = tuple(BASE_SCHEMES) + ('cid+iid', 'contid+iid')
+HIERARCHICAL = ('cid', 'contid')  # schemes whose prefix (not full ID) starts a hybrid
 
 
-def build_from_inputs(scheme: str, inputs: IndexInputs, *, seed: int = 0,
-                      **params: Any) -> ItemIndex:
+def build_from_inputs(
+    scheme: str, inputs: IndexInputs, *, seed: int = 0, **params: Any
+) -> ItemIndex:
   """Builds `scheme` (a base name or any `a+b` hybrid). For hybrids, params go to the part
   that accepts them, given as `{'cid': {...}, 'iid': {...}}` or flat (all to the first part)."""
-  parts = scheme.split("+")
+  parts = scheme.split('+')
   unknown = [p for p in parts if p not in BASE_SCHEMES]
   if unknown or len(parts) > 2:
-    raise ValueError(f"unknown scheme {scheme!r}: use one of {', '.join(SCHEMES)} or any "
-                     f"'a+b' of {', '.join(BASE_SCHEMES)}")
+    raise ValueError(
+        f"unknown scheme {scheme!r}: use one of {', '.join(SCHEMES)} or any "
+        f"'a+b' of {', '.join(BASE_SCHEMES)}"
+    )
   if len(parts) == 1:
     return BASE_SCHEMES[scheme](inputs, seed=seed, **params)
   first, second = parts
   nested = all(key in parts for key in params)
   first_params = params.get(first, {}) if nested else params
   second_params = params.get(second, {}) if nested else {}
-  return compose(BASE_SCHEMES[first](inputs, seed=seed, **first_params),
-                 BASE_SCHEMES[second](inputs, seed=seed, **second_params),
-                 keep="prefix" if first in HIERARCHICAL else "full")
+  return compose(
+      BASE_SCHEMES[first](inputs, seed=seed, **first_params),
+      BASE_SCHEMES[second](inputs, seed=seed, **second_params),
+      keep='prefix' if first in HIERARCHICAL else 'full',
+  )
 
 
 def build_index(scheme: str, dataset: Any, *, seed: int = 0, **params: Any) -> ItemIndex:
@@ -61,13 +66,13 @@ def parse_params(spec: str) -> dict[str, Any]:
   spec = spec.strip()
   if not spec:
     return {}
-  if "=" not in spec and "_" in spec:
-    k, n = spec.split("_", 1)
-    return {"k": int(k), "n": int(n)}
+  if '=' not in spec and '_' in spec:
+    k, n = spec.split('_', 1)
+    return {'k': int(k), 'n': int(n)}
   params: dict[str, Any] = {}
-  for part in spec.split(","):
-    key, sep, value = part.partition("=")
+  for part in spec.split(','):
+    key, sep, value = part.partition('=')
     if not sep:
       raise ValueError(f"index params must look like 'k=500,n=20', got {spec!r}")
-    params[key.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value.strip()
+    params[key.strip()] = int(value) if value.strip().lstrip('-').isdigit() else value.strip()
   return params

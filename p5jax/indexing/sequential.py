@@ -27,13 +27,14 @@ def sequential_order(inputs: IndexInputs, seed: int) -> np.ndarray:
   catalog = np.asarray(inputs.all_items, dtype=np.int64)
   unknown = np.setdiff1d(seen, catalog)
   if unknown.size:
-    raise ValueError(f"train sequences name items not in the catalog: {unknown[:10].tolist()}")
+    raise ValueError(f'train sequences name items not in the catalog: {unknown[:10].tolist()}')
   unseen = np.setdiff1d(catalog, seen)
   return np.concatenate([seen, unseen[rng.permutation(len(unseen))]])
 
 
-def build_sid(inputs: IndexInputs, *, seed: int = 0, number_style: str = "digits") -> ItemIndex:
+def build_sid(inputs: IndexInputs, *, seed: int = 0, number_style: str = 'digits') -> ItemIndex:
   order = sequential_order(inputs, seed)
   leaves = {int(i): format_number(p + 1, number_style) for p, i in enumerate(order)}
-  return ItemIndex("sid", {i: "" for i in leaves}, leaves, [],
-                   params={"number_style": number_style}, seed=seed)
+  return ItemIndex(
+      'sid', {i: '' for i in leaves}, leaves, [], params={'number_style': number_style}, seed=seed
+  )

@@ -17,19 +17,20 @@ from p5jax.indexing.inputs import IndexInputs
 from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.numbering import format_number
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r'\w+')
 
 
 def title_words(title: str | None, max_words: int) -> str:
-  return " ".join(_WORD.findall(title or "")[:max_words])
+  return ' '.join(_WORD.findall(title or '')[:max_words])
 
 
-def build_tid(inputs: IndexInputs, *, seed: int = 0, max_words: int = 8,
-              number_style: str = "digits") -> ItemIndex:
+def build_tid(
+    inputs: IndexInputs, *, seed: int = 0, max_words: int = 8, number_style: str = 'digits'
+) -> ItemIndex:
   names = {}
   for i in inputs.all_items:
     meta = inputs.meta.get(i)
-    names[i] = title_words(meta.title if meta else None, max_words) or "item"
+    names[i] = title_words(meta.title if meta else None, max_words) or 'item'
   groups: dict[str, list[int]] = collections.defaultdict(list)
   for i in sorted(names):
     groups[names[i]].append(i)
@@ -37,10 +38,16 @@ def build_tid(inputs: IndexInputs, *, seed: int = 0, max_words: int = 8,
   leaves = {}
   for name in sorted(groups):
     members = groups[name]
-    if len(members) == 1 and name != "item":
+    if len(members) == 1 and name != 'item':
       leaves[members[0]] = name
       continue
     for number, pos in enumerate(rng.permutation(len(members)), start=1):
-      leaves[members[pos]] = f"{name} # {format_number(number, number_style)}"
-  return ItemIndex("tid", {i: "" for i in leaves}, leaves, [],
-                   params={"max_words": max_words, "number_style": number_style}, seed=seed)
+      leaves[members[pos]] = f'{name} # {format_number(number, number_style)}'
+  return ItemIndex(
+      'tid',
+      {i: '' for i in leaves},
+      leaves,
+      [],
+      params={'max_words': max_words, 'number_style': number_style},
+      seed=seed,
+  )

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -21,54 +21,61 @@ P5_KEPT_STRINGS = frozenset(str(i / 10.0) for i in range(10, 50))
 
 
 def _parse_float(text: str) -> float | None:
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        return None
-    return value if np.isfinite(value) else None
+  try:
+    value = float(str(text).strip())
+  except ValueError:
+    return None
+  return value if np.isfinite(value) else None
 
 
-def rating_metrics(targets: Sequence[str | float], predictions: Sequence[str], *,
-                   protocol: str = 'corrected', min_rating: float = 1.0,
-                   max_rating: float = 5.0) -> dict[str, float]:
-    """``{'RMSE', 'MAE', 'count', 'unparseable'}`` over (target, prediction) pairs."""
-    if protocol not in PROTOCOLS:
-        raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
-    if len(targets) != len(predictions):
-        raise ValueError(f'{len(targets)} targets but {len(predictions)} predictions')
-    gold, pred, unparseable = [], [], 0
-    for i, (t, p) in enumerate(zip(targets, predictions)):
-        target = _parse_float(t)
-        if target is None:
-            raise ValueError(f'target #{i} {t!r} is not a number')
-        if protocol == 'original':
-            if str(p) not in P5_KEPT_STRINGS:
-                continue
-            value = float(p)
-        elif protocol == 'original_round':
-            value = float(round(float(p)))
-        else:
-            value = _parse_float(p)
-            if value is None:
-                unparseable += 1
-                value = min_rating if target - min_rating >= max_rating - target else max_rating
-        gold.append(target)
-        pred.append(min(max(value, min_rating), max_rating))
-    err = np.asarray(pred) - np.asarray(gold)
-    return {
-        'RMSE': float(np.sqrt(np.mean(err**2))) if err.size else float('nan'),
-        'MAE': float(np.mean(np.abs(err))) if err.size else float('nan'),
-        'count': float(err.size),
-        'unparseable': float(unparseable),
-    }
+def rating_metrics(
+    targets: Sequence[str | float],
+    predictions: Sequence[str],
+    *,
+    protocol: str = 'corrected',
+    min_rating: float = 1.0,
+    max_rating: float = 5.0,
+) -> dict[str, float]:
+  """``{'RMSE', 'MAE', 'count', 'unparseable'}`` over (target, prediction) pairs."""
+  if protocol not in PROTOCOLS:
+    raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+  if len(targets) != len(predictions):
+    raise ValueError(f'{len(targets)} targets but {len(predictions)} predictions')
+  gold, pred, unparseable = [], [], 0
+  for i, (t, p) in enumerate(zip(targets, predictions)):
+    target = _parse_float(t)
+    if target is None:
+      raise ValueError(f'target #{i} {t!r} is not a number')
+    if protocol == 'original':
+      if str(p) not in P5_KEPT_STRINGS:
+        continue
+      value = float(p)
+    elif protocol == 'original_round':
+      value = float(round(float(p)))
+    else:
+      value = _parse_float(p)
+      if value is None:
+        unparseable += 1
+        value = min_rating if target - min_rating >= max_rating - target else max_rating
+    gold.append(target)
+    pred.append(min(max(value, min_rating), max_rating))
+  err = np.asarray(pred) - np.asarray(gold)
+  return {
+      'RMSE': float(np.sqrt(np.mean(err**2))) if err.size else float('nan'),
+      'MAE': float(np.mean(np.abs(err))) if err.size else float('nan'),
+      'count': float(err.size),
+      'unparseable': float(unparseable),
+  }
 
 
-def make_rating_metric(protocol: str = 'corrected', min_rating: float = 1.0,
-                       max_rating: float = 5.0):
-    """A seqio metric ``fn(targets, predictions) -> dict`` with these settings bound."""
+def make_rating_metric(
+    protocol: str = 'corrected', min_rating: float = 1.0, max_rating: float = 5.0
+):
+  """A seqio metric ``fn(targets, predictions) -> dict`` with these settings bound."""
 
-    def rating(targets, predictions):
-        return rating_metrics(targets, predictions, protocol=protocol, min_rating=min_rating,
-                              max_rating=max_rating)
+  def rating(targets, predictions):
+    return rating_metrics(
+        targets, predictions, protocol=protocol, min_rating=min_rating, max_rating=max_rating
+    )
 
-    return rating
+  return rating

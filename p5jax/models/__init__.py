@@ -9,6 +9,14 @@ from p5jax.models.relative_position import relative_position_bucket
 from p5jax.models.whole_word import whole_word_ids
 from p5jax.models.wrapper import EncoderDecoderModel, padded_word_start_table
 
-__all__ = ["EncoderDecoderModel", "T5Config", "Transformer", "config_from_hf", "greedy_decode",
-           "load_hf_t5", "padded_word_start_table", "relative_position_bucket",
-           "whole_word_ids"]
+__all__ = [
+    'EncoderDecoderModel',
+    'T5Config',
+    'Transformer',
+    'config_from_hf',
+    'greedy_decode',
+    'load_hf_t5',
+    'padded_word_start_table',
+    'relative_position_bucket',
+    'whole_word_ids',
+]

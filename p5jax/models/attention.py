@@ -20,115 +20,140 @@ NEG_INF = -1e10
 
 
 class Projection(nn.Module):
-    """A linear map between `embed` and `(heads, kv)` in either direction."""
+  """A linear map between `embed` and `(heads, kv)` in either direction."""
 
-    config: T5Config
-    to_heads: bool
-    init_scale: float = 1.0
+  config: T5Config
+  to_heads: bool
+  init_scale: float = 1.0
 
-    @nn.compact
-    def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-        cfg = self.config
-        dtype = jnp.dtype(cfg.dtype)
-        if self.to_heads:
-            kernel = self.param(
-                "kernel", nn.with_logical_partitioning(
-                    kernel_init(self.init_scale, "normal"), ("embed", "heads", "kv")),
-                (cfg.emb_dim, cfg.num_heads, cfg.head_dim), jnp.float32)
-            return jnp.einsum("...e,ehd->...hd", x, kernel.astype(dtype))
-        kernel = self.param(
-            "kernel", nn.with_logical_partitioning(
-                nn.initializers.variance_scaling(self.init_scale, "fan_in", "normal",
-                                                 in_axis=(0, 1), out_axis=2),
-                ("heads", "kv", "embed")),
-            (cfg.num_heads, cfg.head_dim, cfg.emb_dim), jnp.float32)
-        return jnp.einsum("...hd,hde->...e", x, kernel.astype(dtype))
+  @nn.compact
+  def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+    cfg = self.config
+    dtype = jnp.dtype(cfg.dtype)
+    if self.to_heads:
+      kernel = self.param(
+          'kernel',
+          nn.with_logical_partitioning(
+              kernel_init(self.init_scale, 'normal'), ('embed', 'heads', 'kv')
+          ),
+          (cfg.emb_dim, cfg.num_heads, cfg.head_dim),
+          jnp.float32,
+      )
+      return jnp.einsum('...e,ehd->...hd', x, kernel.astype(dtype))
+    kernel = self.param(
+        'kernel',
+        nn.with_logical_partitioning(
+            nn.initializers.variance_scaling(
+                self.init_scale, 'fan_in', 'normal', in_axis=(0, 1), out_axis=2
+            ),
+            ('heads', 'kv', 'embed'),
+        ),
+        (cfg.num_heads, cfg.head_dim, cfg.emb_dim),
+        jnp.float32,
+    )
+    return jnp.einsum('...hd,hde->...e', x, kernel.astype(dtype))
 
 
 def _query_projection(config: T5Config) -> Projection:
-    return Projection(config, to_heads=True, init_scale=1.0 / config.head_dim, name="query")
+  return Projection(config, to_heads=True, init_scale=1.0 / config.head_dim, name='query')
 
 
-def grouped_attention(query: jnp.ndarray, key: jnp.ndarray, value: jnp.ndarray,
-                      bias: jnp.ndarray | None, dropout: Dropout,
-                      deterministic: bool) -> jnp.ndarray:
-    """Attention of `query [B, G, Q, H, D]` over `key/value [B, K, H, D]` shared by the G groups.
+def grouped_attention(
+    query: jnp.ndarray,
+    key: jnp.ndarray,
+    value: jnp.ndarray,
+    bias: jnp.ndarray | None,
+    dropout: Dropout,
+    deterministic: bool,
+) -> jnp.ndarray:
+  """Attention of `query [B, G, Q, H, D]` over `key/value [B, K, H, D]` shared by the G groups.
 
-    `bias` broadcasts to `[B, G, H, Q, K]`. G is 1 for ordinary attention and the number of
-    beams when one user's encoder keys/values serve all of its beams.
-    """
-    scores = jnp.einsum("bgqhd,bkhd->bghqk", query, key).astype(jnp.float32)
-    if bias is not None:
-        scores = scores + bias
-    weights = jax.nn.softmax(scores, axis=-1).astype(query.dtype)
-    weights = dropout(weights, deterministic=deterministic)
-    return jnp.einsum("bghqk,bkhd->bgqhd", weights, value)
+  `bias` broadcasts to `[B, G, H, Q, K]`. G is 1 for ordinary attention and the number of
+  beams when one user's encoder keys/values serve all of its beams.
+  """
+  scores = jnp.einsum('bgqhd,bkhd->bghqk', query, key).astype(jnp.float32)
+  if bias is not None:
+    scores = scores + bias
+  weights = jax.nn.softmax(scores, axis=-1).astype(query.dtype)
+  weights = dropout(weights, deterministic=deterministic)
+  return jnp.einsum('bghqk,bkhd->bgqhd', weights, value)
 
 
 class SelfAttention(nn.Module):
-    """Self-attention; with `decode=True` it appends this step's key/value to a cache of
-    `[batch, max_len, heads, head_dim]` at `decode_position` and attends over the cache."""
+  """Self-attention; with `decode=True` it appends this step's key/value to a cache of
+  `[batch, max_len, heads, head_dim]` at `decode_position` and attends over the cache."""
 
-    config: T5Config
+  config: T5Config
 
-    @nn.compact
-    def __call__(self, x: jnp.ndarray, bias: jnp.ndarray | None, deterministic: bool,
-                 decode: bool = False, decode_position: jnp.ndarray | None = None,
-                 max_decode_len: int | None = None) -> jnp.ndarray:
-        cfg = self.config
-        query = _query_projection(cfg)(x)
-        key = Projection(cfg, to_heads=True, name="key")(x)
-        value = Projection(cfg, to_heads=True, name="value")(x)
-        query = nn.with_logical_constraint(query, ("batch", "length", "heads", "kv"))
-        if decode:
-            batch = x.shape[0]
-            shape = (batch, max_decode_len, cfg.num_heads, cfg.head_dim)
-            cached_key = self.variable("cache", "cached_key", jnp.zeros, shape, key.dtype)
-            cached_value = self.variable("cache", "cached_value", jnp.zeros, shape, value.dtype)
-            start = (0, decode_position, 0, 0)
-            cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, start)
-            cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, start)
-            key, value = cached_key.value, cached_value.value
-        key = nn.with_logical_constraint(key, ("batch", "length", "heads", "kv"))
-        value = nn.with_logical_constraint(value, ("batch", "length", "heads", "kv"))
-        dropout = Dropout(cfg.dropout_rate)
-        out = grouped_attention(query[:, None], key, value,
-                                None if bias is None else bias[:, None], dropout,
-                                deterministic)[:, 0]
-        return Projection(cfg, to_heads=False, name="out")(out)
+  @nn.compact
+  def __call__(
+      self,
+      x: jnp.ndarray,
+      bias: jnp.ndarray | None,
+      deterministic: bool,
+      decode: bool = False,
+      decode_position: jnp.ndarray | None = None,
+      max_decode_len: int | None = None,
+  ) -> jnp.ndarray:
+    cfg = self.config
+    query = _query_projection(cfg)(x)
+    key = Projection(cfg, to_heads=True, name='key')(x)
+    value = Projection(cfg, to_heads=True, name='value')(x)
+    query = nn.with_logical_constraint(query, ('batch', 'length', 'heads', 'kv'))
+    if decode:
+      batch = x.shape[0]
+      shape = (batch, max_decode_len, cfg.num_heads, cfg.head_dim)
+      cached_key = self.variable('cache', 'cached_key', jnp.zeros, shape, key.dtype)
+      cached_value = self.variable('cache', 'cached_value', jnp.zeros, shape, value.dtype)
+      start = (0, decode_position, 0, 0)
+      cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, start)
+      cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, start)
+      key, value = cached_key.value, cached_value.value
+    key = nn.with_logical_constraint(key, ('batch', 'length', 'heads', 'kv'))
+    value = nn.with_logical_constraint(value, ('batch', 'length', 'heads', 'kv'))
+    dropout = Dropout(cfg.dropout_rate)
+    out = grouped_attention(
+        query[:, None], key, value, None if bias is None else bias[:, None], dropout, deterministic
+    )[:, 0]
+    return Projection(cfg, to_heads=False, name='out')(out)
 
 
 class CrossAttention(nn.Module):
-    """Encoder-decoder attention, split so the keys/values can be projected once per user."""
+  """Encoder-decoder attention, split so the keys/values can be projected once per user."""
 
-    config: T5Config
+  config: T5Config
 
-    def setup(self):
-        cfg = self.config
-        self.query = _query_projection(cfg)
-        self.key = Projection(cfg, to_heads=True)
-        self.value = Projection(cfg, to_heads=True)
-        self.out = Projection(cfg, to_heads=False)
-        self.dropout = Dropout(cfg.dropout_rate)
+  def setup(self):
+    cfg = self.config
+    self.query = _query_projection(cfg)
+    self.key = Projection(cfg, to_heads=True)
+    self.value = Projection(cfg, to_heads=True)
+    self.out = Projection(cfg, to_heads=False)
+    self.dropout = Dropout(cfg.dropout_rate)
 
-    def project_kv(self, encoded: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-        """Keys and values `[B, L_enc, heads, head_dim]` of the encoder output."""
-        key = nn.with_logical_constraint(self.key(encoded), ("batch", "length", "heads", "kv"))
-        value = nn.with_logical_constraint(self.value(encoded),
-                                           ("batch", "length", "heads", "kv"))
-        return key, value
+  def project_kv(self, encoded: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Keys and values `[B, L_enc, heads, head_dim]` of the encoder output."""
+    key = nn.with_logical_constraint(self.key(encoded), ('batch', 'length', 'heads', 'kv'))
+    value = nn.with_logical_constraint(self.value(encoded), ('batch', 'length', 'heads', 'kv'))
+    return key, value
 
-    def __call__(self, x: jnp.ndarray, kv: tuple[jnp.ndarray, jnp.ndarray],
-                 bias: jnp.ndarray | None, deterministic: bool,
-                 num_groups: int = 1) -> jnp.ndarray:
-        """Attend `x [B*G, Q, E]` over `kv` of B users; rows `b*G..b*G+G-1` share user b.
+  def __call__(
+      self,
+      x: jnp.ndarray,
+      kv: tuple[jnp.ndarray, jnp.ndarray],
+      bias: jnp.ndarray | None,
+      deterministic: bool,
+      num_groups: int = 1,
+  ) -> jnp.ndarray:
+    """Attend `x [B*G, Q, E]` over `kv` of B users; rows `b*G..b*G+G-1` share user b.
 
-        `bias` broadcasts to `[B, H, Q, L_enc]` (per user, not per row).
-        """
-        key, value = kv
-        query = self.query(x)
-        rows, q_len = query.shape[:2]
-        grouped = query.reshape(rows // num_groups, num_groups, q_len, *query.shape[2:])
-        out = grouped_attention(grouped, key, value, None if bias is None else bias[:, None],
-                                self.dropout, deterministic)
-        return self.out(out.reshape(query.shape))
+    `bias` broadcasts to `[B, H, Q, L_enc]` (per user, not per row).
+    """
+    key, value = kv
+    query = self.query(x)
+    rows, q_len = query.shape[:2]
+    grouped = query.reshape(rows // num_groups, num_groups, q_len, *query.shape[2:])
+    out = grouped_attention(
+        grouped, key, value, None if bias is None else bias[:, None], self.dropout, deterministic
+    )
+    return self.out(out.reshape(query.shape))

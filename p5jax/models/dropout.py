@@ -17,39 +17,39 @@ import numpy as np
 
 
 def _mix32(x: jnp.ndarray) -> jnp.ndarray:
-    """A bijective avalanche mix of uint32 values (Wellons' `lowbias32`)."""
-    x = x ^ (x >> 16)
-    x = x * np.uint32(0x7FEB352D)
-    x = x ^ (x >> 15)
-    x = x * np.uint32(0x846CA68B)
-    return x ^ (x >> 16)
+  """A bijective avalanche mix of uint32 values (Wellons' `lowbias32`)."""
+  x = x ^ (x >> 16)
+  x = x * np.uint32(0x7FEB352D)
+  x = x ^ (x >> 15)
+  x = x * np.uint32(0x846CA68B)
+  return x ^ (x >> 16)
 
 
 def hashed_bits(rng: jax.Array, shape: tuple[int, ...]) -> jnp.ndarray:
-    """uint32 pseudo-random bits of `shape`, a function of `rng` and each element's index."""
-    seed = jax.random.bits(rng, (2,), jnp.uint32)
-    index = jnp.zeros(shape, jnp.uint32)
-    stride = 1
-    for axis in reversed(range(len(shape))):
-        index = index + jax.lax.broadcasted_iota(jnp.uint32, shape, axis) * np.uint32(stride)
-        stride = (stride * shape[axis]) % 2**32
-    return _mix32(_mix32(index ^ seed[0]) + seed[1])
+  """uint32 pseudo-random bits of `shape`, a function of `rng` and each element's index."""
+  seed = jax.random.bits(rng, (2,), jnp.uint32)
+  index = jnp.zeros(shape, jnp.uint32)
+  stride = 1
+  for axis in reversed(range(len(shape))):
+    index = index + jax.lax.broadcasted_iota(jnp.uint32, shape, axis) * np.uint32(stride)
+    stride = (stride * shape[axis]) % 2**32
+  return _mix32(_mix32(index ^ seed[0]) + seed[1])
 
 
 class Dropout(nn.Module):
-    """`flax.linen.Dropout` with hashed masks: zero each element with probability `rate` and
-    scale the rest by `1 / (1 - rate)`; identity when `deterministic` or `rate == 0`."""
+  """`flax.linen.Dropout` with hashed masks: zero each element with probability `rate` and
+  scale the rest by `1 / (1 - rate)`; identity when `deterministic` or `rate == 0`."""
 
-    rate: float
-    rng_collection: str = "dropout"
+  rate: float
+  rng_collection: str = 'dropout'
 
-    @nn.compact
-    def __call__(self, x: jnp.ndarray, deterministic: bool) -> jnp.ndarray:
-        if deterministic or self.rate == 0.0:
-            return x
-        if self.rate >= 1.0:
-            return jnp.zeros_like(x)
-        keep = 1.0 - self.rate
-        threshold = np.uint32(min(int(round(keep * 2.0**32)), 2**32 - 1))
-        mask = hashed_bits(self.make_rng(self.rng_collection), x.shape) < threshold
-        return jnp.where(mask, x / jnp.asarray(keep, x.dtype), jnp.zeros((), x.dtype))
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, deterministic: bool) -> jnp.ndarray:
+    if deterministic or self.rate == 0.0:
+      return x
+    if self.rate >= 1.0:
+      return jnp.zeros_like(x)
+    keep = 1.0 - self.rate
+    threshold = np.uint32(min(int(round(keep * 2.0**32)), 2**32 - 1))
+    mask = hashed_bits(self.make_rng(self.rng_collection), x.shape) < threshold
+    return jnp.where(mask, x / jnp.asarray(keep, x.dtype), jnp.zeros((), x.dtype))

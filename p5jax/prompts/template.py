@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import string
-from typing import Mapping
+from collections.abc import Mapping
 
 FAMILIES = ('rating', 'sequential', 'explanation', 'review', 'direct', 'zeroshot')
 VARIANTS = ('amazon', 'yelp')

@@ -12,23 +12,32 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "CheckpointConfig": "checkpoints", "CheckpointError": "checkpoints",
-    "RestoreCheckpointConfig": "checkpoints", "SaveCheckpointConfig": "checkpoints",
-    "DatasetConfig": "data", "evaluate": "evaluation", "infer": "inference",
-    "Optimizer": "optimizers", "p5_adamw": "optimizers", "warmup_linear_decay": "optimizers",
-    "Partitioner": "partitioning", "PjitPartitioner": "partitioning",
-    "standard_logical_axis_rules": "partitioning",
-    "NonFiniteLossError": "train_lib", "train": "train_lib", "Trainer": "trainer",
+    'CheckpointConfig': 'checkpoints',
+    'CheckpointError': 'checkpoints',
+    'RestoreCheckpointConfig': 'checkpoints',
+    'SaveCheckpointConfig': 'checkpoints',
+    'DatasetConfig': 'data',
+    'evaluate': 'evaluation',
+    'infer': 'inference',
+    'Optimizer': 'optimizers',
+    'p5_adamw': 'optimizers',
+    'warmup_linear_decay': 'optimizers',
+    'Partitioner': 'partitioning',
+    'PjitPartitioner': 'partitioning',
+    'standard_logical_axis_rules': 'partitioning',
+    'NonFiniteLossError': 'train_lib',
+    'train': 'train_lib',
+    'Trainer': 'trainer',
 }
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'p5jax.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"p5jax.training.{_EXPORTS[name]}"), name)
+  if name not in _EXPORTS:
+    raise AttributeError(f"module 'p5jax.training' has no attribute {name!r}")
+  return getattr(importlib.import_module(f'p5jax.training.{_EXPORTS[name]}'), name)
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+  return sorted(list(globals()) + __all__)

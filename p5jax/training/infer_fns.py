@@ -6,7 +6,8 @@ are dropped), each batch is sharded over 'data', and outputs come back as host n
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import jax
 import numpy as np
@@ -15,109 +16,126 @@ import tensorflow as tf
 from p5jax.training.partitioning import Partitioner
 
 
-def _padded_batches(ds: tf.data.Dataset, batch_size: int
-                    ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """(indices, features) numpy batches; the last is padded with index -1 and zero rows."""
-    for idx, feats in ds.batch(batch_size).as_numpy_iterator():
-        n = len(idx)
-        if n < batch_size:
-            idx = np.concatenate([idx, -np.ones(batch_size - n, idx.dtype)])
-            feats = {k: np.concatenate([v, np.zeros((batch_size - n,) + v.shape[1:], v.dtype)])
-                     for k, v in feats.items()}
-        yield idx, feats
+def _padded_batches(
+    ds: tf.data.Dataset, batch_size: int
+) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+  """(indices, features) numpy batches; the last is padded with index -1 and zero rows."""
+  for idx, feats in ds.batch(batch_size).as_numpy_iterator():
+    n = len(idx)
+    if n < batch_size:
+      idx = np.concatenate([idx, -np.ones(batch_size - n, idx.dtype)])
+      feats = {
+          k: np.concatenate([v, np.zeros((batch_size - n,) + v.shape[1:], v.dtype)])
+          for k, v in feats.items()
+      }
+    yield idx, feats
 
 
 class ModelFns:
-    """Jitted `predict_batch_with_aux` / scoring wrapped as seqio model functions.
+  """Jitted `predict_batch_with_aux` / scoring wrapped as seqio model functions.
 
-    Args:
-      model: the T5X-style model wrapper.
-      partitioner: the mesh the params live on.
-      param_shardings: shardings of the params pytree.
-      batch_size: global rows per jitted call (multiple of the 'data' axis).
-      decoding_kwargs: from the per-task decoding hook. `num_decodes`, `decoder_params` and a
-        shared `constraint` go to `predict_batch_with_aux`; `constraint_fn(side) -> constraint`
-        builds a per-batch constraint from host-side example features (`side`: the batch rows
-        of `example_features`, see `side_features`); `score_fn(model, params, batch) -> [B]`
-        replaces `model.score_batch` (e.g. P(yes) ranking).
-      side_features: per-example arrays `[N, ...]` aligned with the enumerated dataset's
-        indices (rows the converter drops, e.g. `candidates`); pad rows read zeros.
-    """
+  Args:
+    model: the T5X-style model wrapper.
+    partitioner: the mesh the params live on.
+    param_shardings: shardings of the params pytree.
+    batch_size: global rows per jitted call (multiple of the 'data' axis).
+    decoding_kwargs: from the per-task decoding hook. `num_decodes`, `decoder_params` and a
+      shared `constraint` go to `predict_batch_with_aux`; `constraint_fn(side) -> constraint`
+      builds a per-batch constraint from host-side example features (`side`: the batch rows
+      of `example_features`, see `side_features`); `score_fn(model, params, batch) -> [B]`
+      replaces `model.score_batch` (e.g. P(yes) ranking).
+    side_features: per-example arrays `[N, ...]` aligned with the enumerated dataset's
+      indices (rows the converter drops, e.g. `candidates`); pad rows read zeros.
+  """
 
-    def __init__(self, model: Any, partitioner: Partitioner, param_shardings: Any,
-                 batch_size: int, decoding_kwargs: Mapping[str, Any] | None = None,
-                 side_features: Mapping[str, np.ndarray] | None = None):
-        self.batch_size = batch_size
-        self.partitioner = partitioner
-        kwargs = dict(decoding_kwargs or {})
-        num_decodes = int(kwargs.pop("num_decodes", 1))
-        self._constraint = kwargs.pop("constraint", None)
-        self._constraint_fn = kwargs.pop("constraint_fn", None)
-        score_fn = kwargs.pop("score_fn", None)
-        kwargs.pop("example_features", None)
-        self._side = dict(side_features or {})
-        self.num_decodes = num_decodes
+  def __init__(
+      self,
+      model: Any,
+      partitioner: Partitioner,
+      param_shardings: Any,
+      batch_size: int,
+      decoding_kwargs: Mapping[str, Any] | None = None,
+      side_features: Mapping[str, np.ndarray] | None = None,
+  ):
+    self.batch_size = batch_size
+    self.partitioner = partitioner
+    kwargs = dict(decoding_kwargs or {})
+    num_decodes = int(kwargs.pop('num_decodes', 1))
+    self._constraint = kwargs.pop('constraint', None)
+    self._constraint_fn = kwargs.pop('constraint_fn', None)
+    score_fn = kwargs.pop('score_fn', None)
+    kwargs.pop('example_features', None)
+    self._side = dict(side_features or {})
+    self.num_decodes = num_decodes
 
-        def predict(params, batch, constraint):
-            return model.predict_batch_with_aux(
-                params, batch, num_decodes=num_decodes, return_all_decodes=num_decodes > 1,
-                constraint=constraint, **kwargs)
+    def predict(params, batch, constraint):
+      return model.predict_batch_with_aux(
+          params,
+          batch,
+          num_decodes=num_decodes,
+          return_all_decodes=num_decodes > 1,
+          constraint=constraint,
+          **kwargs,
+      )
 
-        def score(params, batch):
-            if score_fn is None:
-                return model.score_batch(params, batch)
-            return score_fn(model, params, batch)
+    def score(params, batch):
+      if score_fn is None:
+        return model.score_batch(params, batch)
+      return score_fn(model, params, batch)
 
-        self._predict = partitioner.partition(
-            predict, in_shardings=(param_shardings, partitioner.data_sharding, None),
-            out_shardings=None)
-        self._score = partitioner.partition(
-            score, in_shardings=(param_shardings, partitioner.data_sharding),
-            out_shardings=None)
+    self._predict = partitioner.partition(
+        predict, in_shardings=(param_shardings, partitioner.data_sharding, None), out_shardings=None
+    )
+    self._score = partitioner.partition(
+        score, in_shardings=(param_shardings, partitioner.data_sharding), out_shardings=None
+    )
 
-    def _side_rows(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        rows = np.maximum(idx, 0)
-        return {k: np.where((idx >= 0).reshape((-1,) + (1,) * (v.ndim - 1)), v[rows], 0)
-                for k, v in self._side.items()}
+  def _side_rows(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+    rows = np.maximum(idx, 0)
+    return {
+        k: np.where((idx >= 0).reshape((-1,) + (1,) * (v.ndim - 1)), v[rows], 0)
+        for k, v in self._side.items()
+    }
 
-    def _run(self, fn: Callable, ds: tf.data.Dataset):
-        for idx, feats in _padded_batches(ds, self.batch_size):
-            out = jax.device_get(fn(self.partitioner.shard_batch(feats), idx))
-            keep = idx >= 0
-            yield idx[keep], jax.tree.map(lambda x: np.asarray(x)[keep], out)
+  def _run(self, fn: Callable, ds: tf.data.Dataset):
+    for idx, feats in _padded_batches(ds, self.batch_size):
+      out = jax.device_get(fn(self.partitioner.shard_batch(feats), idx))
+      keep = idx >= 0
+      yield idx[keep], jax.tree.map(lambda x, keep=keep: np.asarray(x)[keep], out)
 
-    def _batch_constraint(self, idx: np.ndarray) -> Any:
-        if self._constraint_fn is None:
-            return self._constraint
-        return self._constraint_fn(self._side_rows(idx))
+  def _batch_constraint(self, idx: np.ndarray) -> Any:
+    if self._constraint_fn is None:
+      return self._constraint
+    return self._constraint_fn(self._side_rows(idx))
 
-    def _decode_all(self, params: Any, ds: tf.data.Dataset):
-        indices, tokens, aux = [], [], {}
-        for idx, (toks, batch_aux) in self._run(
-                lambda b, i: self._predict(params, b, self._batch_constraint(i)), ds):
-            indices.extend(idx.tolist())
-            tokens.extend(list(toks))
-            for k, v in batch_aux.items():
-                aux.setdefault(k, []).extend(list(v))
-        return indices, tokens, aux
+  def _decode_all(self, params: Any, ds: tf.data.Dataset):
+    indices, tokens, aux = [], [], {}
+    for idx, (toks, batch_aux) in self._run(
+        lambda b, i: self._predict(params, b, self._batch_constraint(i)), ds
+    ):
+      indices.extend(idx.tolist())
+      tokens.extend(list(toks))
+      for k, v in batch_aux.items():
+        aux.setdefault(k, []).extend(list(v))
+    return indices, tokens, aux
 
-    def predict(self, params: Any, ds: tf.data.Dataset):
-        """Per example `[L]` tokens, or `[K, L]` (best first) when K > 1: seqio then gives the
-        metric a list of K strings."""
-        indices, tokens, _ = self._decode_all(params, ds)
-        return list(zip(indices, tokens))
+  def predict(self, params: Any, ds: tf.data.Dataset):
+    """Per example `[L]` tokens, or `[K, L]` (best first) when K > 1: seqio then gives the
+    metric a list of K strings."""
+    indices, tokens, _ = self._decode_all(params, ds)
+    return list(zip(indices, tokens))
 
-    def predict_with_aux(self, params: Any, ds: tf.data.Dataset):
-        """Best decode as the prediction; aux carries `scores` (`[K]` or scalar) and, when
-        K > 1, `all_decodes` `[K, L]` (seqio's aux path cannot take 2-D token outputs)."""
-        indices, tokens, aux = self._decode_all(params, ds)
-        if self.num_decodes > 1:
-            aux["all_decodes"] = tokens
-            tokens = [t[0] for t in tokens]
-        return list(zip(indices, tokens)), aux
+  def predict_with_aux(self, params: Any, ds: tf.data.Dataset):
+    """Best decode as the prediction; aux carries `scores` (`[K]` or scalar) and, when
+    K > 1, `all_decodes` `[K, L]` (seqio's aux path cannot take 2-D token outputs)."""
+    indices, tokens, aux = self._decode_all(params, ds)
+    if self.num_decodes > 1:
+      aux['all_decodes'] = tokens
+      tokens = [t[0] for t in tokens]
+    return list(zip(indices, tokens)), aux
 
-    def score(self, params: Any, ds: tf.data.Dataset):
-        out = []
-        for idx, scores in self._run(lambda b, i: self._score(params, b), ds):
-            out.extend(zip(idx.tolist(), scores.tolist()))
-        return out
+  def score(self, params: Any, ds: tf.data.Dataset):
+    out = []
+    for idx, scores in self._run(lambda b, i: self._score(params, b), ds):
+      out.extend(zip(idx.tolist(), scores.tolist()))
+    return out

@@ -19,59 +19,76 @@ from p5jax.training.trainer import abstract_params
 
 
 def _text(vocab: seqio.Vocabulary, tokens: Any) -> str | list[int]:
-    decoded = vocab.decode(np.asarray(tokens).tolist())
-    return decoded if isinstance(decoded, str) else list(map(int, decoded))
+  decoded = vocab.decode(np.asarray(tokens).tolist())
+  return decoded if isinstance(decoded, str) else list(map(int, decoded))
 
 
-def infer(*, model: Any, dataset_cfg: DatasetConfig, model_dir: str,
-          restore_checkpoint_cfg: RestoreCheckpointConfig | None = None,
-          partitioner: Partitioner | None = None, output_dir: str | None = None,
-          num_decodes: int = 1, task_decoding_params: TaskDecodingParams | None = None,
-          max_examples: int | None = None) -> dict[str, str]:
-    """Decode every task of `dataset_cfg` and write `<output_dir>/<task>-predict.jsonl`.
+def infer(
+    *,
+    model: Any,
+    dataset_cfg: DatasetConfig,
+    model_dir: str,
+    restore_checkpoint_cfg: RestoreCheckpointConfig | None = None,
+    partitioner: Partitioner | None = None,
+    output_dir: str | None = None,
+    num_decodes: int = 1,
+    task_decoding_params: TaskDecodingParams | None = None,
+    max_examples: int | None = None,
+) -> dict[str, str]:
+  """Decode every task of `dataset_cfg` and write `<output_dir>/<task>-predict.jsonl`.
 
-    Each line: `{"index", "inputs", "targets", "outputs": [top-k, best first], "scores": [...]}`.
-    `task_decoding_params(task)` may override `num_decodes` / add a constraint per task.
-    Returns {task: path}.
-    """
-    partitioner = partitioner or Partitioner()
-    tasks = seqio.get_subtasks(resolve_task(dataset_cfg))
-    output_dir = output_dir or os.path.join(model_dir, "infer")
-    restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
-    if restore_cfg.path is None:
-        restore_cfg = RestoreCheckpointConfig(path=model_dir)
-    converter = feature_converter(model, pack=False)
-    lengths = converter.get_model_feature_lengths(dict(dataset_cfg.task_feature_lengths))
-    input_shapes = {k: (dataset_cfg.batch_size, v) for k, v in lengths.items()}
-    params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
-    shardings = jax.tree.map(lambda x: x.sharding, params)
-    os.makedirs(output_dir, exist_ok=True)
-    paths = {}
-    for task in tasks:
-        task_ds = task.get_dataset(dataset_cfg.task_feature_lengths, split=dataset_cfg.split,
-                                   shuffle=False, num_epochs=1)
-        if max_examples:
-            task_ds = task_ds.take(max_examples)
-        model_ds = converter(task_ds, dataset_cfg.task_feature_lengths).enumerate()
-        decoding = {"num_decodes": num_decodes, **dict((task_decoding_params or
-                                                         (lambda t: None))(task) or {})}
-        fns = ModelFns(model, partitioner, shardings, dataset_cfg.batch_size, decoding)
-        (index_tokens, aux) = fns.predict_with_aux(params, model_ds)
-        decodes = aux.get("all_decodes", [t for _, t in index_tokens])
-        scores = aux.get("scores", [None] * len(decodes))
-        vocab = task.output_features["targets"].vocabulary
-        in_vocab = task.output_features["inputs"].vocabulary
-        path = os.path.join(output_dir, f"{task.name}-predict.jsonl")
-        if jax.process_index() == 0:
-            with open(path, "w") as f:
-                for (i, _), ex, toks, sc in zip(index_tokens, task_ds.as_numpy_iterator(),
-                                               decodes, scores):
-                    toks = np.asarray(toks)
-                    toks = toks if toks.ndim == 2 else toks[None]
-                    sc = np.atleast_1d(np.asarray(sc)).tolist() if sc is not None else None
-                    f.write(json.dumps({
-                        "index": int(i), "inputs": _text(in_vocab, ex["inputs"]),
-                        "targets": _text(vocab, ex["targets"]),
-                        "outputs": [_text(vocab, t) for t in toks], "scores": sc}) + "\n")
-        paths[task.name] = path
-    return paths
+  Each line: `{"index", "inputs", "targets", "outputs": [top-k, best first], "scores": [...]}`.
+  `task_decoding_params(task)` may override `num_decodes` / add a constraint per task.
+  Returns {task: path}.
+  """
+  partitioner = partitioner or Partitioner()
+  tasks = seqio.get_subtasks(resolve_task(dataset_cfg))
+  output_dir = output_dir or os.path.join(model_dir, 'infer')
+  restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
+  if restore_cfg.path is None:
+    restore_cfg = RestoreCheckpointConfig(path=model_dir)
+  converter = feature_converter(model, pack=False)
+  lengths = converter.get_model_feature_lengths(dict(dataset_cfg.task_feature_lengths))
+  input_shapes = {k: (dataset_cfg.batch_size, v) for k, v in lengths.items()}
+  params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
+  shardings = jax.tree.map(lambda x: x.sharding, params)
+  os.makedirs(output_dir, exist_ok=True)
+  paths = {}
+  for task in tasks:
+    task_ds = task.get_dataset(
+        dataset_cfg.task_feature_lengths, split=dataset_cfg.split, shuffle=False, num_epochs=1
+    )
+    if max_examples:
+      task_ds = task_ds.take(max_examples)
+    model_ds = converter(task_ds, dataset_cfg.task_feature_lengths).enumerate()
+    decoding = {
+        'num_decodes': num_decodes,
+        **dict((task_decoding_params or (lambda t: None))(task) or {}),
+    }
+    fns = ModelFns(model, partitioner, shardings, dataset_cfg.batch_size, decoding)
+    index_tokens, aux = fns.predict_with_aux(params, model_ds)
+    decodes = aux.get('all_decodes', [t for _, t in index_tokens])
+    scores = aux.get('scores', [None] * len(decodes))
+    vocab = task.output_features['targets'].vocabulary
+    in_vocab = task.output_features['inputs'].vocabulary
+    path = os.path.join(output_dir, f'{task.name}-predict.jsonl')
+    if jax.process_index() == 0:
+      with open(path, 'w') as f:
+        for (i, _), ex, toks, sc in zip(index_tokens, task_ds.as_numpy_iterator(), decodes, scores):
+          toks = np.asarray(toks)
+          toks = toks if toks.ndim == 2 else toks[None]
+          sc = np.atleast_1d(np.asarray(sc)).tolist() if sc is not None else None
+          f.write(
+              json.dumps(
+                  {
+                      'index': int(i),
+                      'inputs': _text(in_vocab, ex['inputs']),
+                      'targets': _text(vocab, ex['targets']),
+                      'outputs': [_text(vocab, t) for t in toks],
+                      'scores': sc,
+                  }
+              )
+              + '\n'
+          )
+    paths[task.name] = path
+  return paths

@@ -10,44 +10,60 @@ import optax
 
 @dataclasses.dataclass(frozen=True)
 class Optimizer:
-    """An optax transformation plus its learning-rate schedule (kept for logging)."""
-    tx: optax.GradientTransformation
-    learning_rate_fn: optax.Schedule | None = None
+  """An optax transformation plus its learning-rate schedule (kept for logging)."""
+
+  tx: optax.GradientTransformation
+  learning_rate_fn: optax.Schedule | None = None
 
 
-def warmup_linear_decay(base_learning_rate: float, total_steps: int,
-                        warmup_fraction: float = 0.05, end_value: float = 0.0) -> optax.Schedule:
-    """Linear warm-up over `warmup_fraction * total_steps`, then linear decay to `end_value`.
+def warmup_linear_decay(
+    base_learning_rate: float,
+    total_steps: int,
+    warmup_fraction: float = 0.05,
+    end_value: float = 0.0,
+) -> optax.Schedule:
+  """Linear warm-up over `warmup_fraction * total_steps`, then linear decay to `end_value`.
 
-    This is the schedule of P5's PyTorch trainer (`get_linear_schedule_with_warmup`).
-    """
-    if total_steps <= 0:
-        raise ValueError(f"total_steps must be positive, got {total_steps}")
-    if not 0.0 <= warmup_fraction < 1.0:
-        raise ValueError(f"warmup_fraction must be in [0, 1), got {warmup_fraction}")
-    warmup = max(1, int(round(warmup_fraction * total_steps)))
-    return optax.join_schedules(
-        [optax.linear_schedule(0.0, base_learning_rate, warmup),
-         optax.linear_schedule(base_learning_rate, end_value, max(1, total_steps - warmup))],
-        [warmup])
+  This is the schedule of P5's PyTorch trainer (`get_linear_schedule_with_warmup`).
+  """
+  if total_steps <= 0:
+    raise ValueError(f'total_steps must be positive, got {total_steps}')
+  if not 0.0 <= warmup_fraction < 1.0:
+    raise ValueError(f'warmup_fraction must be in [0, 1), got {warmup_fraction}')
+  warmup = max(1, int(round(warmup_fraction * total_steps)))
+  return optax.join_schedules(
+      [
+          optax.linear_schedule(0.0, base_learning_rate, warmup),
+          optax.linear_schedule(base_learning_rate, end_value, max(1, total_steps - warmup)),
+      ],
+      [warmup],
+  )
 
 
 def _decay_mask(params):
-    """Weight decay on matrices only: no decay on layer-norm scales or biases (as P5 does)."""
-    return jax.tree.map(lambda p: p.ndim >= 2, params)
+  """Weight decay on matrices only: no decay on layer-norm scales or biases (as P5 does)."""
+  return jax.tree.map(lambda p: p.ndim >= 2, params)
 
 
-def p5_adamw(total_steps: int, learning_rate: float = 1e-3, warmup_fraction: float = 0.05,
-             b1: float = 0.9, b2: float = 0.999, eps: float = 1e-6,
-             weight_decay: float = 0.01, clip_norm: float | None = 1.0) -> Optimizer:
-    """AdamW with P5's defaults: lr 1e-3, eps 1e-6, wd 0.01, 5% warm-up + linear decay, clip 1."""
-    schedule = warmup_linear_decay(learning_rate, total_steps, warmup_fraction)
-    parts = [optax.clip_by_global_norm(clip_norm)] if clip_norm else []
-    parts.append(optax.adamw(schedule, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay,
-                             mask=_decay_mask))
-    return Optimizer(optax.chain(*parts), schedule)
+def p5_adamw(
+    total_steps: int,
+    learning_rate: float = 1e-3,
+    warmup_fraction: float = 0.05,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-6,
+    weight_decay: float = 0.01,
+    clip_norm: float | None = 1.0,
+) -> Optimizer:
+  """AdamW with P5's defaults: lr 1e-3, eps 1e-6, wd 0.01, 5% warm-up + linear decay, clip 1."""
+  schedule = warmup_linear_decay(learning_rate, total_steps, warmup_fraction)
+  parts = [optax.clip_by_global_norm(clip_norm)] if clip_norm else []
+  parts.append(
+      optax.adamw(schedule, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay, mask=_decay_mask)
+  )
+  return Optimizer(optax.chain(*parts), schedule)
 
 
 def as_optimizer(optimizer: Optimizer | optax.GradientTransformation) -> Optimizer:
-    """Accept a bare optax transformation wherever an `Optimizer` is expected."""
-    return optimizer if isinstance(optimizer, Optimizer) else Optimizer(optimizer)
+  """Accept a bare optax transformation wherever an `Optimizer` is expected."""
+  return optimizer if isinstance(optimizer, Optimizer) else Optimizer(optimizer)

@@ -2,39 +2,40 @@
 
 import numpy as np
 import pytest
+from toy_decoder import ToyDecoder
 
 from p5jax.decoding import greedy_search
 from p5jax.decoding.answer_sets import DECIMAL_RATINGS, compile_answer_set
-from toy_decoder import ToyDecoder
 
 EOS = 1
 CHARS = '0123456789.'
 
 
 def encode(text):
-    """A character-level toy vocabulary: '0'..'9' and '.' are tokens 2..12."""
-    return [2 + CHARS.index(c) for c in text]
+  """A character-level toy vocabulary: '0'..'9' and '.' are tokens 2..12."""
+  return [2 + CHARS.index(c) for c in text]
 
 
 def decode(tokens):
-    return ''.join(CHARS[t - 2] for t in tokens if t != EOS and t >= 2)
+  return ''.join(CHARS[t - 2] for t in tokens if t != EOS and t >= 2)
 
 
 def test_decimal_ratings_decode_to_listed_answers():
-    assert DECIMAL_RATINGS[0] == '1.0' and DECIMAL_RATINGS[-1] == '5.0'
-    assert len(DECIMAL_RATINGS) == 41
-    trie = compile_answer_set('decimal_ratings', encode, vocab_size=13, eos_id=EOS)
-    dec = ToyDecoder(vocab_size=13, seed=9, scale=3.0)
-    cache = dec.init_cache(4)
-    cache['h'] = cache['h'] + np.random.default_rng(0).normal(size=cache['h'].shape)
-    seqs, scores = greedy_search(dec.step_fn, cache, batch_size=4, max_decode_len=4,
-                                 eos_id=EOS, constraint=trie)
-    assert np.isfinite(np.asarray(scores)).all()
-    assert all(decode(row) in DECIMAL_RATINGS for row in np.asarray(seqs)[:, 0])
+  assert DECIMAL_RATINGS[0] == '1.0' and DECIMAL_RATINGS[-1] == '5.0'
+  assert len(DECIMAL_RATINGS) == 41
+  trie = compile_answer_set('decimal_ratings', encode, vocab_size=13, eos_id=EOS)
+  dec = ToyDecoder(vocab_size=13, seed=9, scale=3.0)
+  cache = dec.init_cache(4)
+  cache['h'] = cache['h'] + np.random.default_rng(0).normal(size=cache['h'].shape)
+  seqs, scores = greedy_search(
+      dec.step_fn, cache, batch_size=4, max_decode_len=4, eos_id=EOS, constraint=trie
+  )
+  assert np.isfinite(np.asarray(scores)).all()
+  assert all(decode(row) in DECIMAL_RATINGS for row in np.asarray(seqs)[:, 0])
 
 
 def test_unknown_set_and_empty_answer_raise():
-    with pytest.raises(ValueError, match='unknown answer set'):
-        compile_answer_set('grades', encode, vocab_size=13)
-    with pytest.raises(ValueError, match='no tokens'):
-        compile_answer_set(['', '1'], encode, vocab_size=13)
+  with pytest.raises(ValueError, match='unknown answer set'):
+    compile_answer_set('grades', encode, vocab_size=13)
+  with pytest.raises(ValueError, match='no tokens'):
+    compile_answer_set(['', '1'], encode, vocab_size=13)

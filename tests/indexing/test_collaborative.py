@@ -3,7 +3,6 @@ import numpy as np
 from p5jax.indexing import build_index
 from p5jax.indexing.collaborative import hierarchical_clusters
 from p5jax.indexing.cooccurrence import cooccurrence_graph
-
 from tests.indexing.fakes import two_communities
 
 
@@ -17,7 +16,7 @@ def test_cooccurrence_graph_counts_users():
 
 def test_cid_puts_co_occurring_items_under_a_shared_prefix():
   data = two_communities(per_side=10, cold=3)
-  index = build_index("cid", data, seed=0, k=10, n=2)
+  index = build_index('cid', data, seed=0, k=10, n=2)
   first = {index.item_to_tokens(i).split()[0] for i in range(1, 11)}
   second = {index.item_to_tokens(i).split()[0] for i in range(11, 21)}
   assert len(first) == 1 and len(second) == 1 and first != second
@@ -27,12 +26,12 @@ def test_cid_puts_co_occurring_items_under_a_shared_prefix():
 
 def test_large_clusters_are_split_again_until_at_most_k():
   data = two_communities(per_side=10, cold=0)
-  index = build_index("cid", data, seed=0, k=3, n=2)
+  index = build_index('cid', data, seed=0, k=3, n=2)
   prefixes = [index.prefix(i) for i in index.items()]
   sizes = np.unique(prefixes, return_counts=True)[1]
   assert sizes.max() <= 3
-  assert max(p.count("<c") for p in prefixes) >= 3
-  assert set(index.new_tokens()) <= {"<c0>", "<c1>", "<c2>"}
+  assert max(p.count('<c') for p in prefixes) >= 3
+  assert set(index.new_tokens()) <= {'<c0>', '<c1>', '<c2>'}
 
 
 def test_graph_without_edges_still_splits():

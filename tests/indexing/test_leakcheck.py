@@ -2,47 +2,52 @@ import json
 
 import pytest
 
-from p5jax.indexing import build_from_inputs, build_index
-from p5jax.indexing import leakcheck
+from p5jax.indexing import build_from_inputs, build_index, leakcheck
 from p5jax.indexing.leakcheck import leak_check, natural_key
-
 from tests.indexing.fakes import FakeDataset, inputs_of, item_record, leaky_sequences
 
 
 def test_natural_key_reads_spaced_digits_as_numbers():
-  assert sorted(["1 0", "9", "<c1> 2", "<c1> 1 0"], key=natural_key) == [
-      "9", "1 0", "<c1> 2", "<c1> 1 0"]
+  assert sorted(['1 0', '9', '<c1> 2', '<c1> 1 0'], key=natural_key) == [
+      '9',
+      '1 0',
+      '<c1> 2',
+      '<c1> 1 0',
+  ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope='module')
 def sequences():
   return leaky_sequences()
 
 
 def test_flags_original_numbering(sequences):
-  result = leak_check(build_from_inputs("original", inputs_of(sequences)), sequences)
-  assert result["leak"] is True
-  assert result["rule_hr@5"] > 1.5 * result["popularity_hr@5"]
+  result = leak_check(build_from_inputs('original', inputs_of(sequences)), sequences)
+  assert result['leak'] is True
+  assert result['rule_hr@5'] > 1.5 * result['popularity_hr@5']
 
 
-@pytest.mark.parametrize("scheme,params", [("sid", {}), ("rid", {}),
-                                           ("cid", {"k": 50, "n": 8})])
+@pytest.mark.parametrize('scheme,params', [('sid', {}), ('rid', {}), ('cid', {'k': 50, 'n': 8})])
 def test_passes_corrected_schemes(sequences, scheme, params):
-  inputs = inputs_of(sequences, protocol="corrected")
+  inputs = inputs_of(sequences, protocol='corrected')
   result = leak_check(build_from_inputs(scheme, inputs, seed=0, **params), sequences)
-  assert result["leak"] is False
-  assert result["rule_hr@5"] < result["popularity_hr@5"]
+  assert result['leak'] is False
+  assert result['rule_hr@5'] < result['popularity_hr@5']
 
 
 def test_check_prepared_reads_saved_index(tmp_path, monkeypatch, sequences):
   import p5jax.data
 
-  items = {i: item_record(i, f"t{i}", []) for s in sequences.values() for i in s}
-  data = FakeDataset(sequences, items, protocol="original")
-  monkeypatch.setattr(p5jax.data, "PreparedDataset",
-                      type("P", (), {"load": staticmethod(lambda path: data)}), raising=False)
-  build_index("original", data).save(tmp_path / "indexes" / "original.json")
-  result = leakcheck.check_prepared(str(tmp_path), "original")
-  assert result["leak"] is True and result["scheme"] == "original"
-  assert leakcheck.check_prepared(str(tmp_path), "sid")["leak"] is False  # built in memory
+  items = {i: item_record(i, f't{i}', []) for s in sequences.values() for i in s}
+  data = FakeDataset(sequences, items, protocol='original')
+  monkeypatch.setattr(
+      p5jax.data,
+      'PreparedDataset',
+      type('P', (), {'load': staticmethod(lambda path: data)}),
+      raising=False,
+  )
+  build_index('original', data).save(tmp_path / 'indexes' / 'original.json')
+  result = leakcheck.check_prepared(str(tmp_path), 'original')
+  assert result['leak'] is True and result['scheme'] == 'original'
+  assert leakcheck.check_prepared(str(tmp_path), 'sid')['leak'] is False  # built in memory
   json.dumps(result)

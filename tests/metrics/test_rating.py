@@ -8,27 +8,27 @@ from p5jax.metrics import rating_metrics
 
 
 def test_corrected_scores_unparseable_at_max_error_and_clips():
-    out = rating_metrics(['5', '2', '4'], ['4.5', 'great!', '7'])
-    # errors: 0.5; target 2 -> farthest rating 5 -> 3; 7 clipped to 5 -> 1
-    assert out['MAE'] == pytest.approx((0.5 + 3 + 1) / 3)
-    assert out['RMSE'] == pytest.approx(math.sqrt((0.25 + 9 + 1) / 3))
-    assert out['count'] == 3 and out['unparseable'] == 1
+  out = rating_metrics(['5', '2', '4'], ['4.5', 'great!', '7'])
+  # errors: 0.5; target 2 -> farthest rating 5 -> 3; 7 clipped to 5 -> 1
+  assert out['MAE'] == pytest.approx((0.5 + 3 + 1) / 3)
+  assert out['RMSE'] == pytest.approx(math.sqrt((0.25 + 9 + 1) / 3))
+  assert out['count'] == 3 and out['unparseable'] == 1
 
 
 def test_original_keeps_only_1_0_to_4_9():
-    out = rating_metrics(['5', '2', '4', '3'], ['5.0', '2.5', '4', 'x'], protocol='original')
-    assert out['count'] == 1 and out['MAE'] == pytest.approx(0.5)
+  out = rating_metrics(['5', '2', '4', '3'], ['5.0', '2.5', '4', 'x'], protocol='original')
+  assert out['count'] == 1 and out['MAE'] == pytest.approx(0.5)
 
 
 def test_original_round_for_review_rating():
-    out = rating_metrics(['5', '2'], ['4.6', '2.4'], protocol='original_round')
-    assert out['MAE'] == 0.0
-    with pytest.raises(ValueError):
-        rating_metrics(['5'], ['x'], protocol='original_round')
+  out = rating_metrics(['5', '2'], ['4.6', '2.4'], protocol='original_round')
+  assert out['MAE'] == 0.0
+  with pytest.raises(ValueError):
+    rating_metrics(['5'], ['x'], protocol='original_round')
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match='target #0'):
-        rating_metrics(['five'], ['5'])
-    with pytest.raises(ValueError, match='protocol'):
-        rating_metrics(['5'], ['5'], protocol='p5')
+  with pytest.raises(ValueError, match='target #0'):
+    rating_metrics(['five'], ['5'])
+  with pytest.raises(ValueError, match='protocol'):
+    rating_metrics(['5'], ['5'], protocol='p5')

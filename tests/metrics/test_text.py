@@ -8,37 +8,38 @@ from p5jax.metrics import format_table, make_text_metric, p5_corpus_bleu, p5_rou
 
 
 def test_p5_bleu_hand_computed():
-    ref, hyp = 'the cat sat on the mat', 'the cat sat on mat'
-    # 1-grams: 5/5; 2-grams: the cat, cat sat, sat on = 3/4; BP = exp(1 - 6/5)
-    expected = 100 * math.sqrt(1.0 * 0.75) * math.exp(1 - 6 / 5)
-    assert p5_corpus_bleu([ref], [hyp], n=2) == pytest.approx(expected)
-    assert p5_corpus_bleu([ref], ['dog'], n=2) == 0.0  # no smoothing
-    assert p5_corpus_bleu(['The cat'], ['the cat'], n=1) == pytest.approx(50.0)  # case-sensitive
+  ref, hyp = 'the cat sat on the mat', 'the cat sat on mat'
+  # 1-grams: 5/5; 2-grams: the cat, cat sat, sat on = 3/4; BP = exp(1 - 6/5)
+  expected = 100 * math.sqrt(1.0 * 0.75) * math.exp(1 - 6 / 5)
+  assert p5_corpus_bleu([ref], [hyp], n=2) == pytest.approx(expected)
+  assert p5_corpus_bleu([ref], ['dog'], n=2) == 0.0  # no smoothing
+  assert p5_corpus_bleu(['The cat'], ['the cat'], n=1) == pytest.approx(50.0)  # case-sensitive
 
 
 def test_p5_rouge_is_set_based():
-    out = p5_rouge(['a a b'], ['a b b'])
-    # sets: {a, b} vs {a, b} -> ROUGE-1 F = 1 (count-based would be 2/3)
-    assert out['ROUGE-1'] == pytest.approx(100 * 2 * 1 * 1 / (2 + 1e-8))
-    # 2-grams: {aa, ab} vs {ab, bb}: P = R = 1/2
-    assert out['ROUGE-2'] == pytest.approx(100 * 0.5 / (1 + 1e-8))
-    # LCS(a b b, a a b) = 2 -> P = R = 2/3, beta = 1
-    assert out['ROUGE-L'] == pytest.approx(100 * 2 / 3, rel=1e-6)
+  out = p5_rouge(['a a b'], ['a b b'])
+  # sets: {a, b} vs {a, b} -> ROUGE-1 F = 1 (count-based would be 2/3)
+  assert out['ROUGE-1'] == pytest.approx(100 * 2 * 1 * 1 / (2 + 1e-8))
+  # 2-grams: {aa, ab} vs {ab, bb}: P = R = 1/2
+  assert out['ROUGE-2'] == pytest.approx(100 * 0.5 / (1 + 1e-8))
+  # LCS(a b b, a a b) = 2 -> P = R = 2/3, beta = 1
+  assert out['ROUGE-L'] == pytest.approx(100 * 2 / 3, rel=1e-6)
 
 
 def test_library_protocol_agrees_on_identical_text_and_differs_on_sets():
-    same = text_metrics(['a good lipstick'], ['a good lipstick'], bleu_orders=(1,))
-    assert all(v == pytest.approx(100.0) for v in same.values())
-    lib = make_text_metric(protocol='corrected')(['a a b'], ['a b b'])
-    assert lib['ROUGE-1'] == pytest.approx(100 * 2 / 3)  # rouge-score counts n-grams
-    with pytest.raises(ValueError, match='protocol'):
-        text_metrics(['a'], ['a'], protocol='bogus')
+  same = text_metrics(['a good lipstick'], ['a good lipstick'], bleu_orders=(1,))
+  assert all(v == pytest.approx(100.0) for v in same.values())
+  lib = make_text_metric(protocol='corrected')(['a a b'], ['a b b'])
+  assert lib['ROUGE-1'] == pytest.approx(100 * 2 / 3)  # rouge-score counts n-grams
+  with pytest.raises(ValueError, match='protocol'):
+    text_metrics(['a'], ['a'], protocol='bogus')
 
 
 def test_table_layout():
-    table = format_table({'2-3': {'HR@5': 0.05, 'NDCG@5': 0.037},
-                          '2-13': {'HR@5': 0.049}}, title='Beauty')
-    lines = table.splitlines()
-    assert lines[0] == '**Beauty**'
-    assert lines[2].split('|')[1:-1] == [' Prompt ', ' HR@5   ', ' NDCG@5 ']
-    assert '0.0370' in lines[4] and lines[5].rstrip().endswith('-      |')
+  table = format_table(
+      {'2-3': {'HR@5': 0.05, 'NDCG@5': 0.037}, '2-13': {'HR@5': 0.049}}, title='Beauty'
+  )
+  lines = table.splitlines()
+  assert lines[0] == '**Beauty**'
+  assert lines[2].split('|')[1:-1] == [' Prompt ', ' HR@5   ', ' NDCG@5 ']
+  assert '0.0370' in lines[4] and lines[5].rstrip().endswith('-      |')

@@ -8,68 +8,87 @@ from safetensors.numpy import save_file
 
 from p5jax.models import load_hf_t5
 
-HF_CONFIG = dict(vocab_size=10, d_model=4, d_kv=2, d_ff=6, num_layers=1, num_heads=2,
-                 relative_attention_num_buckets=4, feed_forward_proj="relu")
+HF_CONFIG = dict(
+    vocab_size=10,
+    d_model=4,
+    d_kv=2,
+    d_ff=6,
+    num_layers=1,
+    num_heads=2,
+    relative_attention_num_buckets=4,
+    feed_forward_proj='relu',
+)
 
 
 def _state(cfg):
-    e, inner, ff, v = cfg["d_model"], cfg["d_kv"] * cfg["num_heads"], cfg["d_ff"], cfg["vocab_size"]
-    s = {"shared.weight": (v, e), "encoder.final_layer_norm.weight": (e,),
-         "decoder.final_layer_norm.weight": (e,)}
-    for stack, parts in (("encoder", ("SelfAttention",)), ("decoder", ("SelfAttention",
-                                                                       "EncDecAttention"))):
-        s[f"{stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight"] = (4, 2)
-        for i, part in enumerate(parts):
-            for w in "qkv":
-                s[f"{stack}.block.0.layer.{i}.{part}.{w}.weight"] = (inner, e)
-            s[f"{stack}.block.0.layer.{i}.{part}.o.weight"] = (e, inner)
-            s[f"{stack}.block.0.layer.{i}.layer_norm.weight"] = (e,)
-        n = len(parts)
-        s[f"{stack}.block.0.layer.{n}.DenseReluDense.wi.weight"] = (ff, e)
-        s[f"{stack}.block.0.layer.{n}.DenseReluDense.wo.weight"] = (e, ff)
-        s[f"{stack}.block.0.layer.{n}.layer_norm.weight"] = (e,)
-    return {k: np.ones(shape, np.float32) for k, shape in s.items()}
+  e, inner, ff, v = cfg['d_model'], cfg['d_kv'] * cfg['num_heads'], cfg['d_ff'], cfg['vocab_size']
+  s = {
+      'shared.weight': (v, e),
+      'encoder.final_layer_norm.weight': (e,),
+      'decoder.final_layer_norm.weight': (e,),
+  }
+  for stack, parts in (
+      ('encoder', ('SelfAttention',)),
+      ('decoder', ('SelfAttention', 'EncDecAttention')),
+  ):
+    s[f'{stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight'] = (4, 2)
+    for i, part in enumerate(parts):
+      for w in 'qkv':
+        s[f'{stack}.block.0.layer.{i}.{part}.{w}.weight'] = (inner, e)
+      s[f'{stack}.block.0.layer.{i}.{part}.o.weight'] = (e, inner)
+      s[f'{stack}.block.0.layer.{i}.layer_norm.weight'] = (e,)
+    n = len(parts)
+    s[f'{stack}.block.0.layer.{n}.DenseReluDense.wi.weight'] = (ff, e)
+    s[f'{stack}.block.0.layer.{n}.DenseReluDense.wo.weight'] = (e, ff)
+    s[f'{stack}.block.0.layer.{n}.layer_norm.weight'] = (e,)
+  return {k: np.ones(shape, np.float32) for k, shape in s.items()}
 
 
 def _write(path, cfg, state):
-    (path / "config.json").write_text(json.dumps(cfg))
-    save_file(state, str(path / "model.safetensors"))
+  (path / 'config.json').write_text(json.dumps(cfg))
+  save_file(state, str(path / 'model.safetensors'))
 
 
 def test_loads_minimal_checkpoint_and_p5_whole_word_table(tmp_path):
-    state = _state(HF_CONFIG)
-    state["encoder.whole_word_embeddings.weight"] = np.zeros((512, 4), np.float32)
-    _write(tmp_path, HF_CONFIG, state)
-    config, params = load_hf_t5(str(tmp_path), dropout_rate=0.0)
-    assert config.whole_word_embedding and config.max_words == 512 and config.dropout_rate == 0
-    assert params["encoder"]["layers_0"]["attention"]["query"]["kernel"].shape == (4, 2, 2)
+  state = _state(HF_CONFIG)
+  state['encoder.whole_word_embeddings.weight'] = np.zeros((512, 4), np.float32)
+  _write(tmp_path, HF_CONFIG, state)
+  config, params = load_hf_t5(str(tmp_path), dropout_rate=0.0)
+  assert config.whole_word_embedding and config.max_words == 512 and config.dropout_rate == 0
+  assert params['encoder']['layers_0']['attention']['query']['kernel'].shape == (4, 2, 2)
 
 
 def test_shape_mismatch_names_parameter_and_shapes(tmp_path):
-    _write(tmp_path, {**HF_CONFIG, "d_ff": 8}, _state(HF_CONFIG))
-    with pytest.raises(ValueError, match=r"'encoder\.block\.0\.layer\.1\.DenseReluDense\.wi"
-                                         r"\.weight' has shape \(6, 4\).*expects \(8, 4\)"):
-        load_hf_t5(str(tmp_path))
+  _write(tmp_path, {**HF_CONFIG, 'd_ff': 8}, _state(HF_CONFIG))
+  with pytest.raises(
+      ValueError,
+      match=r"'encoder\.block\.0\.layer\.1\.DenseReluDense\.wi"
+      r"\.weight' has shape \(6, 4\).*expects \(8, 4\)",
+  ):
+    load_hf_t5(str(tmp_path))
 
 
 def test_missing_and_extra_parameters(tmp_path):
-    state = _state(HF_CONFIG)
-    del state["decoder.final_layer_norm.weight"]
-    _write(tmp_path, HF_CONFIG, state)
-    with pytest.raises(KeyError, match="decoder.final_layer_norm.weight"):
-        load_hf_t5(str(tmp_path))
-    _write(tmp_path, {**HF_CONFIG, "num_layers": 1}, {**_state(HF_CONFIG),
-                                                      "encoder.block.1.layer.0.x": np.ones(1)})
-    with pytest.raises(ValueError, match="not used by the config"):
-        load_hf_t5(str(tmp_path))
+  state = _state(HF_CONFIG)
+  del state['decoder.final_layer_norm.weight']
+  _write(tmp_path, HF_CONFIG, state)
+  with pytest.raises(KeyError, match='decoder.final_layer_norm.weight'):
+    load_hf_t5(str(tmp_path))
+  _write(
+      tmp_path,
+      {**HF_CONFIG, 'num_layers': 1},
+      {**_state(HF_CONFIG), 'encoder.block.1.layer.0.x': np.ones(1)},
+  )
+  with pytest.raises(ValueError, match='not used by the config'):
+    load_hf_t5(str(tmp_path))
 
 
 def test_missing_files_and_unknown_activation(tmp_path):
-    with pytest.raises(FileNotFoundError, match="config.json"):
-        load_hf_t5(str(tmp_path))
-    (tmp_path / "config.json").write_text(json.dumps(HF_CONFIG))
-    with pytest.raises(FileNotFoundError, match="model.safetensors"):
-        load_hf_t5(str(tmp_path))
-    _write(tmp_path, {**HF_CONFIG, "feed_forward_proj": "gated-tanh"}, _state(HF_CONFIG))
-    with pytest.raises(ValueError, match="feed_forward_proj"):
-        load_hf_t5(str(tmp_path))
+  with pytest.raises(FileNotFoundError, match='config.json'):
+    load_hf_t5(str(tmp_path))
+  (tmp_path / 'config.json').write_text(json.dumps(HF_CONFIG))
+  with pytest.raises(FileNotFoundError, match='model.safetensors'):
+    load_hf_t5(str(tmp_path))
+  _write(tmp_path, {**HF_CONFIG, 'feed_forward_proj': 'gated-tanh'}, _state(HF_CONFIG))
+  with pytest.raises(ValueError, match='feed_forward_proj'):
+    load_hf_t5(str(tmp_path))

@@ -13,6 +13,6 @@ from tasks.context import DatasetContext  # noqa: E402
 @pytest.fixture
 def make_context():
   def make(protocol='corrected', variant='amazon', seed=0, **kwargs):
-    return DatasetContext(make_dataset(protocol), BareIds(), variant, protocol, seed=seed,
-                          **kwargs)
+    return DatasetContext(make_dataset(protocol), BareIds(), variant, protocol, seed=seed, **kwargs)
+
   return make

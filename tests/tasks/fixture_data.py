@@ -31,13 +31,17 @@ class FakePreparedDataset:
         return []
       with open(file, encoding='utf-8') as f:
         return [json.loads(line) for line in f if line.strip()]
+
     with open(os.path.join(path, 'manifest.json'), encoding='utf-8') as f:
       manifest = json.load(f)
-    return cls(manifest, {r['user']: r for r in rows('users.jsonl')},
-               {r['item']: r for r in rows('items.jsonl')},
-               {r['user']: r['items'] for r in rows('sequences.jsonl')},
-               rows('reviews.jsonl'),
-               {r['user']: {'val': r['val'], 'test': r['test']} for r in rows('negatives.jsonl')})
+    return cls(
+        manifest,
+        {r['user']: r for r in rows('users.jsonl')},
+        {r['item']: r for r in rows('items.jsonl')},
+        {r['user']: r['items'] for r in rows('sequences.jsonl')},
+        rows('reviews.jsonl'),
+        {r['user']: {'val': r['val'], 'test': r['test']} for r in rows('negatives.jsonl')},
+    )
 
   def train_sequence(self, user):
     return self.sequences[user][:-2]
@@ -56,33 +60,61 @@ def make_dataset(protocol: str = 'corrected', seed: int = 0) -> FakePreparedData
   """6 users with 5..10 items, a review per interaction (random 80/10/10 split, so some train
   reviews hit a user's val/test item), explanations on every other review."""
   rng = np.random.default_rng(seed)
-  users = {u: {'user': u, 'raw_id': f'U{u}', 'name': f'name {word(u)}'} for u in range(1, NUM_USERS + 1)}
+  users = {
+      u: {'user': u, 'raw_id': f'U{u}', 'name': f'name {word(u)}'} for u in range(1, NUM_USERS + 1)
+  }
   all_items = np.arange(FIRST_ITEM, FIRST_ITEM + NUM_ITEMS)
-  items = {int(i): {'item': int(i), 'raw_id': f'A{i}',
-                    'title': f'title {word(i)}' if i % 7 else None, 'brand': f'brand {word(i % 3)}',
-                    'categories': ['Beauty', f'c{word(i % 4)}'], 'price': float(i)}
-           for i in all_items}
+  items = {
+      int(i): {
+          'item': int(i),
+          'raw_id': f'A{i}',
+          'title': f'title {word(i)}' if i % 7 else None,
+          'brand': f'brand {word(i % 3)}',
+          'categories': ['Beauty', f'c{word(i % 4)}'],
+          'price': float(i),
+      }
+      for i in all_items
+  }
   sequences = {u: [int(i) for i in rng.choice(all_items, 4 + u, replace=False)] for u in users}
   reviews, k = [], 0
   for u, seq in sequences.items():
     for t, i in enumerate(seq):
       split = ('train', 'train', 'train', 'val', 'test')[k % 5]
       k += 1
-      reviews.append({'user': u, 'item': i, 'rating': float(1 + (u + t) % 5),
-                      'summary': f'summary {word(i)}', 'text': f'text of {word(u)} on {word(i)}',
-                      'explanation': f'explain {word(i)}' if k % 2 else None,
-                      'feature': f'feat {word(i % 5)}' if k % 2 else None, 'time': t,
-                      'split': split})
+      reviews.append(
+          {
+              'user': u,
+              'item': i,
+              'rating': float(1 + (u + t) % 5),
+              'summary': f'summary {word(i)}',
+              'text': f'text of {word(u)} on {word(i)}',
+              'explanation': f'explain {word(i)}' if k % 2 else None,
+              'feature': f'feat {word(i % 5)}' if k % 2 else None,
+              'time': t,
+              'split': split,
+          }
+      )
   negatives = {}
   for u, seq in sequences.items():
     pool = np.setdiff1d(all_items, seq)
-    negatives[u] = {s: [int(i) for i in rng.choice(pool, 99, replace=False)]
-                    for s in ('val', 'test')}
-  manifest = {'format_version': 1, 'dataset': 'fixture', 'protocol': protocol,
-              'num_users': NUM_USERS, 'num_items': NUM_ITEMS,
-              'num_interactions': sum(map(len, sequences.values())), 'num_reviews': len(reviews),
-              'has_reviews': True, 'has_explanations': True, 'has_metadata': True, 'seed': seed,
-              'id_schemes': [], 'source': 'tests'}
+    negatives[u] = {
+        s: [int(i) for i in rng.choice(pool, 99, replace=False)] for s in ('val', 'test')
+    }
+  manifest = {
+      'format_version': 1,
+      'dataset': 'fixture',
+      'protocol': protocol,
+      'num_users': NUM_USERS,
+      'num_items': NUM_ITEMS,
+      'num_interactions': sum(map(len, sequences.values())),
+      'num_reviews': len(reviews),
+      'has_reviews': True,
+      'has_explanations': True,
+      'has_metadata': True,
+      'seed': seed,
+      'id_schemes': [],
+      'source': 'tests',
+  }
   return FakePreparedDataset(manifest, users, items, sequences, reviews, negatives)
 
 
@@ -93,12 +125,15 @@ def write_prepared_dir(path: str, dataset: FakePreparedDataset) -> str:
   def dump(name, rows):
     with open(os.path.join(path, name), 'w', encoding='utf-8') as f:
       f.writelines(json.dumps(r) + '\n' for r in rows)
+
   with open(os.path.join(path, 'manifest.json'), 'w', encoding='utf-8') as f:
     json.dump(dataset.manifest, f)
   dump('users.jsonl', dataset.users.values())
   dump('items.jsonl', dataset.items.values())
-  dump('sequences.jsonl', [{'user': u, 'items': s, 'times': list(range(len(s)))}
-                           for u, s in dataset.sequences.items()])
+  dump(
+      'sequences.jsonl',
+      [{'user': u, 'items': s, 'times': list(range(len(s)))} for u, s in dataset.sequences.items()],
+  )
   dump('reviews.jsonl', dataset.reviews)
   dump('negatives.jsonl', [{'user': u, **n} for u, n in dataset.negatives.items()])
   return path

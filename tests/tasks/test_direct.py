@@ -20,19 +20,22 @@ def test_choose_prompt_lists_positive_and_99_negatives(make_context):
   for e in direct.examples(ctx, 'test', (AMAZON['5-8'],), 0, ctx.users):
     user = int(e['user'])
     assert e['targets'] == str(ctx.dataset.sequences[user][-1])
-    assert set(e['candidates'].tolist()) == (set(ctx.dataset.negatives[user]['test'])
-                                             | {ctx.dataset.sequences[user][-1]})
-    assert e['inputs'] == (f'We want to make recommendation for user_{user} .  Select the best '
-                           'item from these candidates : \n '
-                           + ' , '.join(map(str, e['candidates'])))
+    assert set(e['candidates'].tolist()) == (
+        set(ctx.dataset.negatives[user]['test']) | {ctx.dataset.sequences[user][-1]}
+    )
+    assert e['inputs'] == (
+        f'We want to make recommendation for user_{user} .  Select the best '
+        'item from these candidates : \n ' + ' , '.join(map(str, e['candidates']))
+    )
 
 
 def test_original_protocol_redraws_eval_negatives(make_context):
   ctx = make_context('original')
   for e in direct.examples(ctx, 'test', (AMAZON['5-5'],), 0, ctx.users):
     user = int(e['user'])
-    assert set(e['candidates'].tolist()) != (set(ctx.dataset.negatives[user]['test'])
-                                             | {ctx.dataset.sequences[user][-1]})
+    assert set(e['candidates'].tolist()) != (
+        set(ctx.dataset.negatives[user]['test']) | {ctx.dataset.sequences[user][-1]}
+    )
     assert not set(e['candidates'].tolist()) & set(ctx.dataset.sequences[user][:-1])
 
 
@@ -44,8 +47,10 @@ def test_yes_no_evaluation_scores_every_candidate(make_context):
   assert {int(e['item']) for e in out} == set(ctx.dataset.negatives[3]['val']) | {positive}
   yes = next(e for e in out if e['targets'] == 'yes')
   assert int(yes['item']) == positive
-  assert yes['inputs'] == ('I would like to recommend some items for user_3 . Is the following '
-                           f'item a good choice ? \n {ctx.item_title(positive)}')
+  assert yes['inputs'] == (
+      'I would like to recommend some items for user_3 . Is the following '
+      f'item a good choice ? \n {ctx.item_title(positive)}'
+  )
 
 
 def test_yes_no_training_is_balanced(make_context):

@@ -6,13 +6,24 @@ from tasks import decoding, evaluation
 AMAZON = prompts.templates('amazon')
 
 
-@pytest.mark.parametrize('tid,mode,kind', [
-    ('2-13', 'all_items', 'ranking'), ('2-3', 'all_items', 'ranking'),
-    ('2-7', 'candidates', 'ranking'), ('5-8', 'candidates', 'ranking'),
-    ('5-1', 'score_yes_no', 'ranking'), ('2-11', 'closed_set', 'classification'),
-    ('1-4', 'closed_set', 'classification'), ('1-10', 'free', 'rating'),
-    ('4-2', 'free', 'rating'), ('3-12', 'free', 'text'), ('4-1', 'free', 'text'),
-    ('3-7', 'free', 'text'), ('Z-1', 'closed_set', 'classification')])
+@pytest.mark.parametrize(
+    'tid,mode,kind',
+    [
+        ('2-13', 'all_items', 'ranking'),
+        ('2-3', 'all_items', 'ranking'),
+        ('2-7', 'candidates', 'ranking'),
+        ('5-8', 'candidates', 'ranking'),
+        ('5-1', 'score_yes_no', 'ranking'),
+        ('2-11', 'closed_set', 'classification'),
+        ('1-4', 'closed_set', 'classification'),
+        ('1-10', 'free', 'rating'),
+        ('4-2', 'free', 'rating'),
+        ('3-12', 'free', 'text'),
+        ('4-1', 'free', 'text'),
+        ('3-7', 'free', 'text'),
+        ('Z-1', 'closed_set', 'classification'),
+    ],
+)
 def test_decoding_modes(tid, mode, kind):
   spec = decoding.decoding_for(AMAZON[tid])
   assert (spec.mode, spec.metric_kind) == (mode, kind)
@@ -33,6 +44,7 @@ def test_postprocessors_and_metrics_attach():
   (ranking,) = evaluation.metric_fns(spec, 'corrected')
   assert ranking(['1 2', '3'], [['3', '1 2'], ['3']])['HR@1'] == 0.5
   target = evaluation.postprocessor(decoding.decoding_for(AMAZON['5-4']))(
-      b'yes', example={'user': 3, 'item': 7}, is_target=True)
+      b'yes', example={'user': 3, 'item': 7}, is_target=True
+  )
   assert target == (3, 7, True)
   assert evaluation.accuracy(['yes', 'no'], ['yes', 'yes']) == {'accuracy': 0.5}

@@ -5,8 +5,8 @@ import os
 import gin
 import pytest
 import seqio
-
 from fixture_data import make_dataset, write_prepared_dir
+
 from p5jax.training.data import DatasetConfig, resolve_task
 
 GIN_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'gin_configs')
@@ -40,12 +40,14 @@ def test_registration_is_deferred_until_after_parsing(tmp_path, fresh_gin):
   cfg = DatasetConfig('p5_gintest_pretrain', None, 'train', 1, False, module='tasks.from_gin')
   assert resolve_task(cfg).name == 'p5_gintest_pretrain'
   from tasks import from_gin
+
   vocab = from_gin.dataset_vocabulary()
   assert vocab.decode(vocab.encode('user_12 bought 1 0 3')) == 'user_12 bought 1 0 3'
 
 
 def test_missing_prepared_dir_is_named(fresh_gin):
   from tasks import from_gin
+
   with pytest.raises(ValueError, match='needs prepared_dir'):
     from_gin.configured_dataset(name='nodir')
 
@@ -54,6 +56,7 @@ def test_family_rates_bound_in_gin_replace_p5_shares(tmp_path, fresh_gin):
   data = make_dataset()
   prepared = write_prepared_dir(str(tmp_path / 'prepared'), data)
   from tasks import from_gin
+
   from_gin.configured_dataset(name='ginrates', prepared_dir=prepared, rates={'direct': 7.0})
   mixture = seqio.get_mixture_or_task('p5_ginrates_pretrain')
   rates = {t.name.split('_')[2]: mixture.get_rate(t) for t in mixture.tasks}

@@ -3,8 +3,6 @@ example of any family (P5's original protocol does leak them through the review 
 
 import re
 
-import pytest
-
 from p5jax import prompts
 from tasks import families
 
@@ -24,8 +22,11 @@ def leaked(ctx) -> list:
     for e in families.examples(ctx, family, 'train', seen, epoch=0):
       user = int(e['user'])
       held_out = set(ctx.dataset.sequences[user][-2:])
-      if held_out & (mentioned_items(e['inputs'] + ' ' + e['targets'])
-                     | {int(e['item'])} | set(e['candidates'].tolist())):
+      if held_out & (
+          mentioned_items(e['inputs'] + ' ' + e['targets'])
+          | {int(e['item'])}
+          | set(e['candidates'].tolist())
+      ):
         out.append((family, e['template'], e['inputs']))
   return out
 

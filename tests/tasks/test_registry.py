@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 import seqio
+from fixture_data import make_dataset, write_prepared_dir
 
 import tasks
-from fixture_data import make_dataset, write_prepared_dir
 from p5jax import prompts
 
 LENGTHS = {'inputs': 512, 'targets': 64}
@@ -34,31 +34,41 @@ def first_examples(name, split, n=2, pack=False):
 def test_names_follow_the_contract(registered):
   amazon = prompts.templates('amazon')
   expected = {f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values()}
-  expected |= {f'p5_fixture_{f}_train' for f in
-               ('rating', 'sequential', 'explanation', 'review', 'direct', 'direct_yes_no')}
+  expected |= {
+      f'p5_fixture_{f}_train'
+      for f in ('rating', 'sequential', 'explanation', 'review', 'direct', 'direct_yes_no')
+  }
   assert set(registered) == expected
   assert tasks.task_info('p5_fixture_sequential_2_13').decoding.mode == 'all_items'
   assert tasks.task_info('p5_fixture_direct_5_5').decoding.mode == 'candidates'
   assert tasks.task_info('p5_fixture_direct_5_1').decoding.mode == 'score_yes_no'
   eval_tasks = {t.name for t in seqio.get_mixture_or_task('p5_fixture_eval').tasks}
-  assert eval_tasks == {f'p5_fixture_{amazon[t].family}_{t.replace("-", "_")}'
-                        for t in prompts.EVAL_TEMPLATES['amazon']}
+  assert eval_tasks == {
+      f'p5_fixture_{amazon[t].family}_{t.replace("-", "_")}'
+      for t in prompts.EVAL_TEMPLATES['amazon']
+  }
   sequential = {t.name for t in seqio.get_mixture_or_task('p5_fixture_sequential_eval').tasks}
   assert sequential == {'p5_fixture_sequential_2_3', 'p5_fixture_sequential_2_13'}
-  per_family = set().union(*(
-      {t.name for t in seqio.get_mixture_or_task(f'p5_fixture_{f}_eval').tasks}
-      for f in ('rating', 'sequential', 'explanation', 'review', 'direct')))
+  per_family = set().union(
+      *(
+          {t.name for t in seqio.get_mixture_or_task(f'p5_fixture_{f}_eval').tasks}
+          for f in ('rating', 'sequential', 'explanation', 'review', 'direct')
+      )
+  )
   assert per_family == eval_tasks
   yes_no = {t.name for t in seqio.get_mixture_or_task('p5_fixture_direct_yes_no_eval').tasks}
   assert yes_no == {'p5_fixture_direct_5_1', 'p5_fixture_direct_5_4'}
   zeroshot = {t.name for t in seqio.get_mixture_or_task('p5_fixture_zeroshot').tasks}
-  assert zeroshot == {f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values()
-                      if not t.seen}
+  assert zeroshot == {
+      f'p5_fixture_{t.family}_{t.task_suffix}' for t in amazon.values() if not t.seen
+  }
 
 
 def test_register_is_idempotent(registered, fixture_dir):
-  assert tasks.register_dataset('fixture', fixture_dir, 'sid', seed=0,
-                                shuffle_buffer_size=64) == registered
+  assert (
+      tasks.register_dataset('fixture', fixture_dir, 'sid', seed=0, shuffle_buffer_size=64)
+      == registered
+  )
 
 
 @pytest.mark.slow
@@ -90,7 +100,8 @@ def test_pretrain_mixture_converts(registered, pack):
 
 def pretrain_batches(seed, n=2):
   ds = seqio.get_mixture_or_task('p5_fixture_pretrain').get_dataset(
-      LENGTHS, split='train', shuffle=True, seed=seed)
+      LENGTHS, split='train', shuffle=True, seed=seed
+  )
   ds = seqio.EncDecFeatureConverter(pack=False)(ds, LENGTHS).batch(4).take(n)
   return [{k: v.tobytes() for k, v in b.items()} for b in ds.as_numpy_iterator()]
 
@@ -107,8 +118,9 @@ def test_pretrain_rates_follow_p5_counts(registered):
   assert rates['sequential'] == 20 * len(data.sequences)
   assert rates['direct'] == 15 * len(data.sequences)
   held_out = {(u, i) for u, s in data.sequences.items() for i in s[-2:]}
-  assert rates['rating'] == sum((r['user'], r['item']) not in held_out
-                                for r in data.reviews_in('train'))
+  assert rates['rating'] == sum(
+      (r['user'], r['item']) not in held_out for r in data.reviews_in('train')
+  )
 
 
 def test_absent_families_are_not_registered(tmp_path):
@@ -123,36 +135,49 @@ def test_absent_families_are_not_registered(tmp_path):
   names = tasks.register_dataset('noreviews', path, 'sid')
   assert {n.split('_')[2] for n in names} == {'sequential', 'direct'}
   pretrain = seqio.get_mixture_or_task('p5_noreviews_pretrain')
-  assert {t.name for t in pretrain.tasks} == {'p5_noreviews_sequential_train',
-                                             'p5_noreviews_direct_train'}
+  assert {t.name for t in pretrain.tasks} == {
+      'p5_noreviews_sequential_train',
+      'p5_noreviews_direct_train',
+  }
   assert first_examples('p5_noreviews_pretrain', 'train')
 
 
 def test_demo_is_registered_lazily():
   assert 'p5_demo_sequential_2_13' in seqio.TaskRegistry.names()
   assert {'p5_demo_pretrain', 'p5_demo_eval', 'p5_demo_zeroshot'} <= set(
-      seqio.MixtureRegistry.names())
+      seqio.MixtureRegistry.names()
+  )
   assert tasks.feature_lengths('sequential') == {'inputs': 512, 'targets': 64}
-  assert np.all([tasks.decoding_for(t).mode in tasks.MODES
-                 for t in prompts.templates('yelp').values()])
+  assert np.all(
+      [tasks.decoding_for(t).mode in tasks.MODES for t in prompts.templates('yelp').values()]
+  )
 
 
 def test_register_from_gin(fixture_dir):
   import gin
+
   try:
-    gin.parse_config([f"tasks.registry.register_dataset.name = 'fromgin'",
-                      f"tasks.registry.register_dataset.prepared_dir = '{fixture_dir}'",
-                      "tasks.registry.register_dataset.id_scheme = 'sid'"])
+    gin.parse_config(
+        [
+            "tasks.registry.register_dataset.name = 'fromgin'",
+            f"tasks.registry.register_dataset.prepared_dir = '{fixture_dir}'",
+            "tasks.registry.register_dataset.id_scheme = 'sid'",
+        ]
+    )
     names = tasks.register_dataset()
   finally:
     gin.clear_config()
-  assert 'p5_fromgin_sequential_2_13' in names and 'p5_fromgin_pretrain' in seqio.MixtureRegistry.names()
+  assert (
+      'p5_fromgin_sequential_2_13' in names
+      and 'p5_fromgin_pretrain' in seqio.MixtureRegistry.names()
+  )
 
 
 def test_yes_no_model_task_draws_100_binary_prompts_per_user(registered):
   """P5's separate yes/no model: 5-1..5-4 only, 100 examples per user and epoch (P5_SPEC §2.5)."""
   ds = seqio.get_mixture_or_task('p5_fixture_direct_yes_no_train').get_dataset(
-      LENGTHS, split='train', shuffle=False)
+      LENGTHS, split='train', shuffle=False
+  )
   users = tasks.task_info('p5_fixture_direct_yes_no_train').context().users
   epoch = list(ds.take(100 * len(users)).as_numpy_iterator())
   assert collections.Counter(int(e['user']) for e in epoch) == {u: 100 for u in users}

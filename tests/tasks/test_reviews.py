@@ -24,14 +24,16 @@ def test_training_ratings_are_noisy_eval_ratings_integers(make_context):
   train = list(reviews.examples(ctx, 'rating', 'train', (AMAZON['1-1'],), 0))
   assert any('.' in e['targets'] for e in train)
   test = list(reviews.examples(ctx, 'rating', 'test', (AMAZON['1-1'],), 0))
-  assert [e['targets'] for e in test] == [str(int(r['rating']))
-                                          for r in ctx.dataset.reviews_in('test')]
+  assert [e['targets'] for e in test] == [
+      str(int(r['rating'])) for r in ctx.dataset.reviews_in('test')
+  ]
   review = list(reviews.examples(ctx, 'review', 'train', (AMAZON['4-2'],), 0))
   assert all(e['targets'] in {'1', '2', '3', '4', '5'} for e in review)
 
 
-@pytest.mark.parametrize('rating,low,high', [(1, 1.0, 1.4), (2, 1.5, 2.4), (3, 2.5, 3.4),
-                                             (4, 3.5, 4.4), (5, 4.5, 5.0)])
+@pytest.mark.parametrize(
+    'rating,low,high', [(1, 1.0, 1.4), (2, 1.5, 2.4), (3, 2.5, 3.4), (4, 3.5, 4.4), (5, 4.5, 5.0)]
+)
 def test_gaussian_rating_noise_matches_p5(rating, low, high):
   rng = np.random.default_rng(0)
   draws = np.array([float(sampling.noisy_rating(rng, rating)) for _ in range(4000)])
@@ -47,8 +49,10 @@ def test_rating_yes_no_prompt(make_context):
   for e, r in zip(out, rows):
     stars = int(e['inputs'].split(' a ')[1].split('-star')[0])
     assert (stars == int(r['rating'])) == (e['targets'] == 'yes')
-    assert e['inputs'] == (f'Will user_{r["user"]} give item_{r["item"]} a {stars}-star rating ? '
-                           '( 1 being lowest and 5 being highest )')
+    assert e['inputs'] == (
+        f'Will user_{r["user"]} give item_{r["item"]} a {stars}-star rating ? '
+        '( 1 being lowest and 5 being highest )'
+    )
   assert 0.2 < collections.Counter(e['targets'] for e in out)['yes'] / len(out) < 0.8
 
 
@@ -57,13 +61,17 @@ def test_explanation_with_rating_target_and_zero_shot(make_context):
   e = next(reviews.examples(ctx, 'explanation', 'test', (AMAZON['3-7'],), 0))
   r = reviews.records(ctx, 'explanation', 'test', (AMAZON['3-7'],))[0]
   assert e['targets'] == f'{int(r["rating"])} , {r["explanation"]}'
-  assert e['inputs'] == (f'Predict the star rating , then use {r["feature"]} as feature word to '
-                         f'generate user_{r["user"]} \'s purchase explanation for item_{r["item"]}')
+  assert e['inputs'] == (
+      f'Predict the star rating , then use {r["feature"]} as feature word to '
+      f'generate user_{r["user"]} \'s purchase explanation for item_{r["item"]}'
+  )
   z = next(reviews.examples(ctx, 'zeroshot', 'test', (AMAZON['Z-1'],), 0))
   r = ctx.dataset.reviews_in('test')[0]
   item = ctx.dataset.items[r['item']]
-  assert z['inputs'] == ('Given the facts about the new product , do you think user_'
-                         f'{r["user"]} will like or dislike it ? \n title : '
-                         f'{item["title"] or "unknown title"} \n brand : {item["brand"]} \n '
-                         f'price : {item["price"]}')
+  assert z['inputs'] == (
+      'Given the facts about the new product , do you think user_'
+      f'{r["user"]} will like or dislike it ? \n title : '
+      f'{item["title"] or "unknown title"} \n brand : {item["brand"]} \n '
+      f'price : {item["price"]}'
+  )
   assert z['targets'] == ('like' if r['rating'] >= 4 else 'dislike')

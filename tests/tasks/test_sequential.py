@@ -16,7 +16,7 @@ def test_train_cut_targets_only_the_window_before_validation(n):
   for s in range(300):
     history, target = sequential.train_cut(np.random.default_rng(s), items)
     position = items.index(target) + 1  # P5's 1-based position
-    assert history == items[items.index(history[0]):position - 1]
+    assert history == items[items.index(history[0]) : position - 1]
     targets.add(position)
     starts.add(items.index(history[0]) + 1)
   expected = {n - 2} if n < 5 else set(range(max(3, n - 4), n - 1))
@@ -46,9 +46,11 @@ def test_renders_exact_history_prompt(make_context):
   example = next(sequential.examples(ctx, 'test', (AMAZON['2-3'],), 0, [user]))
   items = ctx.dataset.sequences[user]
   sep = ' , ' if ' , ' in example['inputs'] else ' -> '
-  assert example['inputs'] == (f'Here is the purchase history list of user_1 : \n '
-                               f'{sep.join(map(str, items[:-1]))} \n try to recommend next item '
-                               'to the user')
+  assert example['inputs'] == (
+      f'Here is the purchase history list of user_1 : \n '
+      f'{sep.join(map(str, items[:-1]))} \n try to recommend next item '
+      'to the user'
+  )
   assert example['targets'] == str(items[-1])
 
 
@@ -83,7 +85,7 @@ def test_corrected_cuts_long_histories_from_the_old_end(make_context):
   sep = ' , ' if ' , ' in example['inputs'] else ' -> '
   kept = example['inputs'].split(' \n ')[1].split(sep)
   assert 0 < len(kept) < len(items) - 1
-  assert kept == [str(i) for i in items[-1 - len(kept):-1]]  # the newest items survive
+  assert kept == [str(i) for i in items[-1 - len(kept) : -1]]  # the newest items survive
   original = make_context('original', count_tokens=count_words, input_length=24)
   full = next(sequential.examples(original, 'test', (AMAZON['2-3'],), 0, [user]))
   assert len(full['inputs'].split(' \n ')[1].split(sep)) == len(items) - 1

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from training_fakes import tiny_t5
 
 
 @pytest.fixture
 def tiny_model():
-    return tiny_t5()
+  return tiny_t5()

@@ -17,7 +17,6 @@ from p5jax import decoding, models
 from p5jax.data.pipeline import prepare
 from p5jax.training import DatasetConfig, Partitioner
 from p5jax.training.evaluation import InferenceEvaluator, format_table, write_results
-from p5jax.training.infer_fns import ModelFns
 from p5jax.training.task_decoding import p5_task_decoding_params
 
 NAME = 'evalp5'
@@ -30,138 +29,159 @@ NUM_NEGATIVES = 9  # the prepared fixture's fixed negatives per user
 
 @pytest.fixture(scope='module')
 def registered(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp('prepared'))
-    prepare('demo', None, path, protocol='corrected', id_schemes=('sid',), demo_scale=0.1,
-            num_negatives=NUM_NEGATIVES)
-    tasks.register_dataset(NAME, path, 'sid', 'corrected', variant='amazon',
-                           families_present=('sequential', 'direct'))
-    if MIXTURE not in seqio.MixtureRegistry.names():
-        seqio.MixtureRegistry.add(MIXTURE, [ALL_ITEMS, CANDIDATES, YES_NO, CLOSED],
-                                  default_rate=1.0)
-    return path
+  path = str(tmp_path_factory.mktemp('prepared'))
+  prepare(
+      'demo',
+      None,
+      path,
+      protocol='corrected',
+      id_schemes=('sid',),
+      demo_scale=0.1,
+      num_negatives=NUM_NEGATIVES,
+  )
+  tasks.register_dataset(
+      NAME, path, 'sid', 'corrected', variant='amazon', families_present=('sequential', 'direct')
+  )
+  if MIXTURE not in seqio.MixtureRegistry.names():
+    seqio.MixtureRegistry.add(MIXTURE, [ALL_ITEMS, CANDIDATES, YES_NO, CLOSED], default_rate=1.0)
+  return path
 
 
 def _vocab():
-    return seqio.get_mixture_or_task(ALL_ITEMS).output_features['targets'].vocabulary
+  return seqio.get_mixture_or_task(ALL_ITEMS).output_features['targets'].vocabulary
 
 
 @pytest.fixture(scope='module')
 def model(registered):
-    vocab = _vocab()
-    config = models.T5Config.t5_v1_0(vocab_size=vocab.vocab_size, emb_dim=16, num_heads=2,
-                                     head_dim=8, mlp_dim=32, num_encoder_layers=1,
-                                     num_decoder_layers=1, dropout_rate=0.0,
-                                     relative_attention_num_buckets=8,
-                                     relative_attention_max_distance=16)
-    return models.EncoderDecoderModel(models.Transformer(config), vocab, vocab,
-                                      decode_fn=decoding.beam_search)
+  vocab = _vocab()
+  config = models.T5Config.t5_v1_0(
+      vocab_size=vocab.vocab_size,
+      emb_dim=16,
+      num_heads=2,
+      head_dim=8,
+      mlp_dim=32,
+      num_encoder_layers=1,
+      num_decoder_layers=1,
+      dropout_rate=0.0,
+      relative_attention_num_buckets=8,
+      relative_attention_max_distance=16,
+  )
+  return models.EncoderDecoderModel(
+      models.Transformer(config), vocab, vocab, decode_fn=decoding.beam_search
+  )
 
 
 @pytest.fixture(scope='module')
 def partitioner():
-    return Partitioner(num_partitions=1, logical_axis_rules=())
+  return Partitioner(num_partitions=1, logical_axis_rules=())
 
 
 @pytest.fixture(scope='module')
 def evaluator(registered, model, partitioner):
-    cfg = DatasetConfig(MIXTURE, None, 'test', batch_size=8, shuffle=False)
-    hook = functools.partial(p5_task_decoding_params, num_beams=BEAMS)
-    return InferenceEvaluator(cfg, model, partitioner, task_decoding_params=hook,
-                              num_examples=12)
+  cfg = DatasetConfig(MIXTURE, None, 'test', batch_size=8, shuffle=False)
+  hook = functools.partial(p5_task_decoding_params, num_beams=BEAMS)
+  return InferenceEvaluator(cfg, model, partitioner, task_decoding_params=hook, num_examples=12)
 
 
 @pytest.fixture(scope='module')
 def params(evaluator, model, partitioner):
-    shapes = next(iter(evaluator.evaluators.values())).model_feature_shapes
-    shapes = {k: (8,) + tuple(v[1:] if len(v) > 1 else v) for k, v in shapes.items()}
-    boxed = model.get_initial_variables(jax.random.PRNGKey(0), shapes)['params']
-    return jax.device_put(nn.meta.unbox(boxed), partitioner.replicated)
+  shapes = next(iter(evaluator.evaluators.values())).model_feature_shapes
+  shapes = {k: (8,) + tuple(v[1:] if len(v) > 1 else v) for k, v in shapes.items()}
+  boxed = model.get_initial_variables(jax.random.PRNGKey(0), shapes)['params']
+  return jax.device_put(nn.meta.unbox(boxed), partitioner.replicated)
 
 
 def test_hook_params_per_mode(registered):
-    def params_of(name):
-        return p5_task_decoding_params(seqio.get_mixture_or_task(name), num_beams=BEAMS)
-    all_items = params_of(ALL_ITEMS)
-    assert all_items['num_decodes'] == BEAMS
-    assert isinstance(all_items['constraint'], decoding.ItemTrie)
-    assert params_of(f'p5_{NAME}_sequential_2_2')['constraint'] is all_items['constraint']
-    cands = params_of(CANDIDATES)
-    assert cands['num_decodes'] == BEAMS and cands['example_features'] == ('candidates',)
-    trie = cands['constraint_fn']({'candidates': np.asarray([[1, 2, 0], [3, 0, 0]])})
-    assert trie.roots.shape == (2,)
-    assert set(params_of(YES_NO)) == {'score_fn', 'rows_per_query'}
-    assert params_of(YES_NO)['rows_per_query'] == 1 + NUM_NEGATIVES
-    closed = params_of(CLOSED)
-    assert closed['num_decodes'] == 1 and isinstance(closed['constraint'], decoding.ItemTrie)
-    assert params_of(f'p5_{NAME}_direct_5_2').keys() == {'score_fn', 'rows_per_query'}
-    with pytest.raises(ValueError, match='training task'):
-        params_of(f'p5_{NAME}_sequential_train')
+  def params_of(name):
+    return p5_task_decoding_params(seqio.get_mixture_or_task(name), num_beams=BEAMS)
+
+  all_items = params_of(ALL_ITEMS)
+  assert all_items['num_decodes'] == BEAMS
+  assert isinstance(all_items['constraint'], decoding.ItemTrie)
+  assert params_of(f'p5_{NAME}_sequential_2_2')['constraint'] is all_items['constraint']
+  cands = params_of(CANDIDATES)
+  assert cands['num_decodes'] == BEAMS and cands['example_features'] == ('candidates',)
+  trie = cands['constraint_fn']({'candidates': np.asarray([[1, 2, 0], [3, 0, 0]])})
+  assert trie.roots.shape == (2,)
+  assert set(params_of(YES_NO)) == {'score_fn', 'rows_per_query'}
+  assert params_of(YES_NO)['rows_per_query'] == 1 + NUM_NEGATIVES
+  closed = params_of(CLOSED)
+  assert closed['num_decodes'] == 1 and isinstance(closed['constraint'], decoding.ItemTrie)
+  assert params_of(f'p5_{NAME}_direct_5_2').keys() == {'score_fn', 'rows_per_query'}
+  with pytest.raises(ValueError, match='training task'):
+    params_of(f'p5_{NAME}_sequential_train')
 
 
 def _decodes(evaluator, params, name):
-    fns = evaluator._model_fns(name, jax.tree.map(lambda x: x.sharding, params))
-    ds = evaluator.evaluators[name].cached_model_datasets[name]
-    indices, tokens, _ = fns._decode_all(params, ds)
-    vocab = _vocab()
-    return indices, [[' '.join(vocab.decode(list(map(int, t))).split()) for t in row]
-                     for row in tokens]
+  fns = evaluator._model_fns(name, jax.tree.map(lambda x: x.sharding, params))
+  ds = evaluator.evaluators[name].cached_model_datasets[name]
+  indices, tokens, _ = fns._decode_all(params, ds)
+  vocab = _vocab()
+  return indices, [
+      [' '.join(vocab.decode(list(map(int, t))).split()) for t in row] for row in tokens
+  ]
 
 
 def test_all_items_decodes_are_valid_item_ids(evaluator, params):
-    index = tasks.task_info(ALL_ITEMS).context().index
-    valid = {' '.join(s.split()) for s in index.all_id_strings()}
-    _, rows = _decodes(evaluator, params, ALL_ITEMS)
-    assert rows and all(len(r) == BEAMS and len(set(r)) == BEAMS for r in rows)
-    assert all(d in valid for r in rows for d in r)
+  index = tasks.task_info(ALL_ITEMS).context().index
+  valid = {' '.join(s.split()) for s in index.all_id_strings()}
+  _, rows = _decodes(evaluator, params, ALL_ITEMS)
+  assert rows and all(len(r) == BEAMS and len(set(r)) == BEAMS for r in rows)
+  assert all(d in valid for r in rows for d in r)
 
 
 def test_candidate_decodes_come_from_each_examples_list(evaluator, params):
-    index = tasks.task_info(CANDIDATES).context().index
-    examples = evaluator._examples(CANDIDATES, ('candidates',))['candidates']
-    indices, rows = _decodes(evaluator, params, CANDIDATES)
-    for i, row in zip(indices, rows):
-        listed = {' '.join(index.item_to_tokens(int(c)).split()) for c in examples[i] if c}
-        assert set(row) <= listed, (row, listed)
+  index = tasks.task_info(CANDIDATES).context().index
+  examples = evaluator._examples(CANDIDATES, ('candidates',))['candidates']
+  indices, rows = _decodes(evaluator, params, CANDIDATES)
+  for i, row in zip(indices, rows):
+    listed = {' '.join(index.item_to_tokens(int(c)).split()) for c in examples[i] if c}
+    assert set(row) <= listed, (row, listed)
 
 
 def test_yes_no_scores_are_p_yes(evaluator, params, model):
-    fns = evaluator._model_fns(YES_NO, jax.tree.map(lambda x: x.sharding, params))
-    ds = evaluator.evaluators[YES_NO].cached_model_datasets[YES_NO]
-    scores = dict(fns.score(params, ds))
-    assert scores and all(0.0 < s < 1.0 for s in scores.values())
-    # P(yes) = softmax of the two answers' sequence log-likelihoods, computed independently.
-    vocab, batch = _vocab(), next(ds.batch(4).as_numpy_iterator())[1]
-    liks = []
-    for answer in ('yes', 'no'):
-        ids = list(vocab.encode(answer)) + [1]
-        tgt = np.zeros_like(batch['decoder_target_tokens'])
-        tgt[:, :len(ids)] = ids
-        forced = dict(batch, decoder_target_tokens=tgt,
-                      decoder_input_tokens=np.pad(tgt[:, :-1], ((0, 0), (1, 0))),
-                      decoder_loss_weights=(tgt > 0).astype(np.float32))
-        liks.append(np.asarray(model.score_batch(params, forced)))
-    expected = 1.0 / (1.0 + np.exp(liks[1] - liks[0]))
-    np.testing.assert_allclose([scores[i] for i in range(4)], expected, rtol=1e-4)
+  fns = evaluator._model_fns(YES_NO, jax.tree.map(lambda x: x.sharding, params))
+  ds = evaluator.evaluators[YES_NO].cached_model_datasets[YES_NO]
+  scores = dict(fns.score(params, ds))
+  assert scores and all(0.0 < s < 1.0 for s in scores.values())
+  # P(yes) = softmax of the two answers' sequence log-likelihoods, computed independently.
+  vocab, batch = _vocab(), next(ds.batch(4).as_numpy_iterator())[1]
+  liks = []
+  for answer in ('yes', 'no'):
+    ids = list(vocab.encode(answer)) + [1]
+    tgt = np.zeros_like(batch['decoder_target_tokens'])
+    tgt[:, : len(ids)] = ids
+    forced = dict(
+        batch,
+        decoder_target_tokens=tgt,
+        decoder_input_tokens=np.pad(tgt[:, :-1], ((0, 0), (1, 0))),
+        decoder_loss_weights=(tgt > 0).astype(np.float32),
+    )
+    liks.append(np.asarray(model.score_batch(params, forced)))
+  expected = 1.0 / (1.0 + np.exp(liks[1] - liks[0]))
+  np.testing.assert_allclose([scores[i] for i in range(4)], expected, rtol=1e-4)
 
 
 def test_results_have_popularity_rows_next_to_tasks(evaluator, params, tmp_path):
-    results = evaluator.evaluate(params, step=0)
-    popularity = evaluator.popularity()
-    assert set(popularity) == {f'popularity/{t}' for t in (ALL_ITEMS, CANDIDATES, YES_NO)}
-    assert all(0.0 <= v <= 1.0 for r in popularity.values() for v in r.values())
-    assert set(popularity[f'popularity/{ALL_ITEMS}']) == set(results[ALL_ITEMS])
-    assert set(popularity[f'popularity/{YES_NO}']) == set(results[YES_NO])
-    results.update(popularity)
-    stored = json.loads(open(write_results(results, str(tmp_path))).read())
-    assert stored == results
-    rows = [line.split()[0] for line in format_table(results).splitlines()[2:]]
-    assert rows[rows.index(ALL_ITEMS) + 1] == f'popularity/{ALL_ITEMS}'
-    assert rows[rows.index(YES_NO) + 1] == f'popularity/{YES_NO}'
+  results = evaluator.evaluate(params, step=0)
+  popularity = evaluator.popularity()
+  assert set(popularity) == {f'popularity/{t}' for t in (ALL_ITEMS, CANDIDATES, YES_NO)}
+  assert all(0.0 <= v <= 1.0 for r in popularity.values() for v in r.values())
+  assert set(popularity[f'popularity/{ALL_ITEMS}']) == set(results[ALL_ITEMS])
+  assert set(popularity[f'popularity/{YES_NO}']) == set(results[YES_NO])
+  results.update(popularity)
+  stored = json.loads(open(write_results(results, str(tmp_path))).read())
+  assert stored == results
+  rows = [line.split()[0] for line in format_table(results).splitlines()[2:]]
+  assert rows[rows.index(ALL_ITEMS) + 1] == f'popularity/{ALL_ITEMS}'
+  assert rows[rows.index(YES_NO) + 1] == f'popularity/{YES_NO}'
 
 
 def test_num_examples_counts_users_for_yes_no_tasks(evaluator):
-    """`num_examples=12` keeps 12 queries: 12 examples, or 12 users' candidate rows."""
-    def rows(task):
-        return sum(1 for _ in evaluator.evaluators[task].cached_task_datasets[task])
-    assert rows(ALL_ITEMS) == 12
-    assert rows(YES_NO) == 12 * (1 + NUM_NEGATIVES)
+  """`num_examples=12` keeps 12 queries: 12 examples, or 12 users' candidate rows."""
+
+  def rows(task):
+    return sum(1 for _ in evaluator.evaluators[task].cached_task_datasets[task])
+
+  assert rows(ALL_ITEMS) == 12
+  assert rows(YES_NO) == 12 * (1 + NUM_NEGATIVES)

@@ -11,32 +11,33 @@ from p5jax.training.optimizers import as_optimizer, p5_adamw, warmup_linear_deca
 
 
 def test_schedule_warms_up_for_five_percent_then_decays_linearly():
-    lr = warmup_linear_decay(1e-3, total_steps=200)
-    np.testing.assert_allclose([lr(0), lr(5), lr(10), lr(105), lr(200)],
-                               [0.0, 5e-4, 1e-3, 5e-4, 0.0], atol=1e-9)
+  lr = warmup_linear_decay(1e-3, total_steps=200)
+  np.testing.assert_allclose(
+      [lr(0), lr(5), lr(10), lr(105), lr(200)], [0.0, 5e-4, 1e-3, 5e-4, 0.0], atol=1e-9
+  )
 
 
 def test_bad_schedule_arguments_are_named():
-    with pytest.raises(ValueError, match="total_steps"):
-        warmup_linear_decay(1e-3, 0)
-    with pytest.raises(ValueError, match="warmup_fraction"):
-        warmup_linear_decay(1e-3, 10, warmup_fraction=1.5)
+  with pytest.raises(ValueError, match='total_steps'):
+    warmup_linear_decay(1e-3, 0)
+  with pytest.raises(ValueError, match='warmup_fraction'):
+    warmup_linear_decay(1e-3, 10, warmup_fraction=1.5)
 
 
 def test_weight_decay_skips_vectors_and_clipping_bounds_the_update():
-    opt = p5_adamw(total_steps=20, learning_rate=1.0, warmup_fraction=0.05)
-    params = {"kernel": jnp.ones((2, 2)), "scale": jnp.ones((2,))}
-    state = opt.tx.init(params)
-    zero = {"kernel": jnp.zeros((2, 2)), "scale": jnp.zeros((2,))}
-    state = opt.tx.update(zero, state, params)[1]  # step 0 has lr 0
-    updates, _ = opt.tx.update(zero, state, params)
-    np.testing.assert_allclose(updates["kernel"], -0.01 * np.ones((2, 2)), rtol=1e-6)
-    np.testing.assert_allclose(updates["scale"], np.zeros(2))
-    huge = {"kernel": 1e6 * jnp.ones((2, 2)), "scale": jnp.zeros((2,))}
-    clip_only = optax.clip_by_global_norm(1.0)
-    clipped, _ = clip_only.update(huge, clip_only.init(params))
-    assert float(optax.global_norm(clipped)) == pytest.approx(1.0)
+  opt = p5_adamw(total_steps=20, learning_rate=1.0, warmup_fraction=0.05)
+  params = {'kernel': jnp.ones((2, 2)), 'scale': jnp.ones((2,))}
+  state = opt.tx.init(params)
+  zero = {'kernel': jnp.zeros((2, 2)), 'scale': jnp.zeros((2,))}
+  state = opt.tx.update(zero, state, params)[1]  # step 0 has lr 0
+  updates, _ = opt.tx.update(zero, state, params)
+  np.testing.assert_allclose(updates['kernel'], -0.01 * np.ones((2, 2)), rtol=1e-6)
+  np.testing.assert_allclose(updates['scale'], np.zeros(2))
+  huge = {'kernel': 1e6 * jnp.ones((2, 2)), 'scale': jnp.zeros((2,))}
+  clip_only = optax.clip_by_global_norm(1.0)
+  clipped, _ = clip_only.update(huge, clip_only.init(params))
+  assert float(optax.global_norm(clipped)) == pytest.approx(1.0)
 
 
 def test_bare_optax_transformation_is_accepted():
-    assert as_optimizer(optax.sgd(0.1)).learning_rate_fn is None
+  assert as_optimizer(optax.sgd(0.1)).learning_rate_fn is None
