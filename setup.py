@@ -29,7 +29,13 @@ INSTALL_REQUIRES = [
 ]
 
 EXTRAS = {
-    'test': ['pytest>=8', 'pytest-xdist>=3.5', 'hypothesis>=6.100', 'pyink==26.5.1', 'ruff==0.17.6'],
+    'test': [
+        'pytest>=8',
+        'pytest-xdist>=3.5',
+        'hypothesis>=6.100',
+        'pyink==26.5.1',
+        'ruff==0.17.6',
+    ],
     # torch is pinned: this version installs as a CPU build here; an unpinned torch pulls CUDA.
     'parity': ['torch==2.13.0', 'transformers>=4.45', 'safetensors>=0.4'],
 }
@@ -45,20 +51,14 @@ setup(
         include=[
             'p5jax',
             'p5jax.*',
-            'tasks',
-            'tasks.*',
-            'launch',
-            'launch.*',
-            'gin_configs',
-            'gin_configs.*',
         ]
     ),
-    package_data={'gin_configs': ['*.gin', '*/*.gin', '*/*/*.gin']},
+    package_data={'p5jax.gin_configs': ['*.gin', '*/*.gin', '*/*/*.gin']},
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS,
     entry_points={
         'console_scripts': [
-            'p5jax=launch.main:console_main',
+            'p5jax=p5jax.launch.main:console_main',
             'p5jax-prepare=p5jax.data.prepare_main:console_main',
             'p5jax-leakcheck=p5jax.indexing.leakcheck:console_main',
         ]

@@ -68,9 +68,8 @@ def pipeline_rate(name: str, pack: bool, batch_size: int, seconds: float) -> dic
 
 def builder_rate(name: str, seconds: float) -> float:
   """Examples/s of the Python example builders of all train tasks, round robin, no TF."""
-  import tasks
-  from p5jax import prompts
-  from tasks import families
+  from p5jax import prompts, tasks
+  from p5jax.tasks import families
 
   streams = []
   for family in families.SEQUENCE_FAMILIES + families.REVIEW_FAMILIES:
@@ -98,7 +97,7 @@ def main() -> None:
       '--cache_dir', default=os.path.join(os.path.expanduser('~'), '.cache', 'p5jax')
   )
   args = parser.parse_args()
-  import tasks
+  from p5jax import tasks
 
   results = {}
   for name in args.datasets.split(','):

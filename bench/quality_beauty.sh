@@ -12,7 +12,7 @@ OUT=${2:-/tmp/p5jax_quality}
 STEPS=${STEPS:-1000}
 EVAL_USERS=${EVAL_USERS:-500}
 SCHEMES=${SCHEMES:-"rid sid cid"}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)/p5jax
 
 if [ ! -f "$OUT/beauty/manifest.json" ]; then
   p5jax-prepare --dataset=sequences --raw_dir="$RAW" --out_dir="$OUT/beauty" \

@@ -117,7 +117,7 @@ def random_batches(batch: int, enc_len: int, dec_len: int, seed: int = 0):
 
 def p5_batches(batch: int, enc_len: int, dec_len: int, pack: bool, model):
   """Batches of the Beauty pretrain mixture (needs `tasks` and the shared Beauty data)."""
-  import tasks  # noqa: F401  registers demo; Beauty below
+  from p5jax import tasks  # noqa: F401  registers demo; Beauty below
   from p5jax.training.data import DatasetConfig, get_dataset
   from p5jax.training.partitioning import DataLayout
 

@@ -32,7 +32,7 @@ TINY = [
 def _p5jax(args: list[str], cache: str, timeout: int = 900) -> subprocess.CompletedProcess:
   env = dict(os.environ, P5JAX_CACHE=cache, PYTHONPATH=REPO)
   return subprocess.run(
-      [sys.executable, '-m', 'launch.main', *args],
+      [sys.executable, '-m', 'p5jax.launch.main', *args],
       cwd=REPO,
       env=env,
       capture_output=True,

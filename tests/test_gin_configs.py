@@ -16,7 +16,9 @@ import pytest
 
 from p5jax import models
 
-ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'gin_configs')
+ROOT = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'p5jax', 'gin_configs'
+)
 MODEL_GINS = sorted(glob.glob(os.path.join(ROOT, 'models', '*.gin')))
 ALL_GINS = sorted(glob.glob(os.path.join(ROOT, '**', '*.gin'), recursive=True))
 

@@ -38,7 +38,7 @@ class DatasetConfig:
 def import_task_module(cfg: DatasetConfig) -> None:
   """Imports `MIXTURE_OR_TASK_MODULE` (registering its tasks, as in T5X).
 
-  A module whose registrations depend on gin bindings (e.g. `tasks.from_gin`) is imported
+  A module whose registrations depend on gin bindings (e.g. `p5jax.tasks.from_gin`) is imported
   while gin parses its own `import` line, before those bindings exist; such a module exposes
   `register_from_gin()`, called here, after parsing and before any task lookup. It must be
   idempotent.

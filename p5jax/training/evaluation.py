@@ -105,9 +105,9 @@ class InferenceEvaluator:
   def popularity(self) -> Results:
     """`{"popularity/<task>": metrics}` for every ranking task of a registered P5 dataset,
     on the same examples the model is evaluated on."""
-    # P5 tasks are registered only by importing `tasks`; importing it here would register
+    # P5 tasks are registered only by importing `p5jax.tasks`; importing it here would register
     # gin configurables after the config is locked, so an unloaded `tasks` means none.
-    tasks = sys.modules.get('tasks')
+    tasks = sys.modules.get('p5jax.tasks')
     results: Results = {}
     if tasks is None:
       return results

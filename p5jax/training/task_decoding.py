@@ -158,7 +158,7 @@ def p5_task_decoding_params(
     alpha, length_penalty, score_mode: passed to `p5jax.decoding.beam_search`.
     vocab_size: the model's output size (bind to %VOCAB_SIZE); None: the vocabulary's size.
   """
-  import tasks  # registers the task module's datasets
+  from p5jax import tasks  # registers the task module's datasets
 
   spec = tasks.task_info(task.name).decoding
   if spec is None:
@@ -187,7 +187,7 @@ def p5_task_decoding_params(
     )
   if spec.mode == 'score_yes_no':
     yes, no = spec.answers
-    from tasks.direct import NUM_NEGATIVES
+    from p5jax.tasks.direct import NUM_NEGATIVES
     # one row per candidate: a user's query is its positive and its negatives (the prepared
     # fixed ones under the corrected protocol, P5's 99 redrawn ones under the original)
     context = tasks.task_info(task.name).context()

@@ -11,7 +11,7 @@ import sys
 import gin
 import pytest
 
-from launch.gin_flags import GinConfigError, entry_run_mode, parse_gin, rewrite_gin_args
+from p5jax.launch.gin_flags import GinConfigError, entry_run_mode, parse_gin, rewrite_gin_args
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAINING_TESTS = os.path.join(REPO, 'tests', 'training')
@@ -56,7 +56,7 @@ def _flags(model_gin, model_dir, steps=2, extra=()):
 def _run_cli(args, env_extra=None, timeout=120):
   env = dict(os.environ, PYTHONPATH=os.pathsep.join([TRAINING_TESTS, REPO]), **(env_extra or {}))
   return subprocess.run(
-      [sys.executable, '-m', 'launch.main', *args],
+      [sys.executable, '-m', 'p5jax.launch.main', *args],
       cwd=REPO,
       env=env,
       capture_output=True,
@@ -157,7 +157,7 @@ def test_two_process_distributed_training(model_gin, tmp_path):
           [
               sys.executable,
               '-m',
-              'launch.main',
+              'p5jax.launch.main',
               *_flags(model_gin, model_dir, steps=3),
               f'--coordinator_address={addr}',
               '--process_count=2',

@@ -7,7 +7,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from fixture_data import BareIds, make_dataset  # noqa: E402
 
-from tasks.context import DatasetContext  # noqa: E402
+from p5jax.tasks.context import DatasetContext  # noqa: E402
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import collections
 
 from p5jax import prompts
-from tasks import direct
+from p5jax.tasks import direct
 
 AMAZON = prompts.templates('amazon')
 SEEN = prompts.family_templates('amazon', 'direct', seen=True)

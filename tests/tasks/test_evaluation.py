@@ -1,7 +1,7 @@
 import pytest
 
 from p5jax import prompts
-from tasks import decoding, evaluation
+from p5jax.tasks import decoding, evaluation
 
 AMAZON = prompts.templates('amazon')
 

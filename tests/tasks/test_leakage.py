@@ -4,7 +4,7 @@ example of any family (P5's original protocol does leak them through the review 
 import re
 
 from p5jax import prompts
-from tasks import families
+from p5jax.tasks import families
 
 TRAIN_FAMILIES = ('rating', 'sequential', 'explanation', 'review', 'direct')
 

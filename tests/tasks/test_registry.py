@@ -9,8 +9,7 @@ import pytest
 import seqio
 from fixture_data import make_dataset, write_prepared_dir
 
-import tasks
-from p5jax import prompts
+from p5jax import prompts, tasks
 
 LENGTHS = {'inputs': 512, 'targets': 64}
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from p5jax import prompts
-from tasks import reviews, sampling
+from p5jax.tasks import reviews, sampling
 
 AMAZON = prompts.templates('amazon')
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from p5jax import prompts
-from tasks import sequential
+from p5jax.tasks import sequential
 
 AMAZON = prompts.templates('amazon')
 

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 import seqio
 
-import tasks
-from p5jax import decoding, models
+from p5jax import decoding, models, tasks
 from p5jax.data.pipeline import prepare
 from p5jax.training import DatasetConfig, Partitioner
 from p5jax.training.evaluation import InferenceEvaluator, format_table, write_results

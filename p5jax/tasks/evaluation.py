@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from p5jax import metrics
-from tasks.decoding import DecodingSpec
+from p5jax.tasks.decoding import DecodingSpec
 
 KS = (1, 5, 10)
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from p5jax.prompts import Template
-from tasks import sampling
-from tasks.context import DatasetContext
-from tasks.example import make_example
-from tasks.randomness import example_rng
+from p5jax.tasks import sampling
+from p5jax.tasks.context import DatasetContext
+from p5jax.tasks.example import make_example
+from p5jax.tasks.randomness import example_rng
 
 TRAIN_PER_USER = 20  # P5 train_sample_numbers['sequential'] = (5, 5, 10)
 YELP_HISTORY_LIMIT = 20

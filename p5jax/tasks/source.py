@@ -17,9 +17,9 @@ import seqio
 import tensorflow as tf
 
 from p5jax.prompts import Template
-from tasks import families
-from tasks.context import DatasetContext
-from tasks.example import OUTPUT_SIGNATURE
+from p5jax.tasks import families
+from p5jax.tasks.context import DatasetContext
+from p5jax.tasks.example import OUTPUT_SIGNATURE
 
 
 class PromptExamplesSource(seqio.DataSource):

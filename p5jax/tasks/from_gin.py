@@ -1,4 +1,4 @@
-"""Register a prepared dataset from gin: ``MIXTURE_OR_TASK_MODULE = 'tasks.from_gin'``.
+"""Register a prepared dataset from gin: ``MIXTURE_OR_TASK_MODULE = 'p5jax.tasks.from_gin'``.
 
 T5X registers tasks by importing ``MIXTURE_OR_TASK_MODULE``. Gin imports this module while it
 parses the dataset file's ``import`` line, before the bindings below exist, so registration is
@@ -6,7 +6,7 @@ deferred to ``register_from_gin()``, which the trainer calls after parsing and b
 lookup. It registers the dataset bound to ``configured_dataset`` in the dataset gin files
 (``gin_configs/datasets/*.gin``)::
 
-    tasks.from_gin.configured_dataset:
+    p5jax.tasks.from_gin.configured_dataset:
       name = 'beauty'
       prepared_dir = '/data/p5/beauty'
       id_scheme = 'cid'
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import gin
 import seqio
 
-from tasks.registry import register_dataset
+from p5jax.tasks.registry import register_dataset
 
 
 @gin.configurable
@@ -44,7 +44,7 @@ def configured_dataset(
     return ()
   if prepared_dir is None:
     raise ValueError(
-        f'tasks.from_gin.configured_dataset: dataset {name!r} needs '
+        f'p5jax.tasks.from_gin.configured_dataset: dataset {name!r} needs '
         'prepared_dir (the output of p5jax-prepare)'
     )
   return register_dataset(
@@ -61,7 +61,7 @@ def dataset_vocabulary(name: str = gin.REQUIRED) -> seqio.Vocabulary:
   except ValueError as err:
     raise ValueError(
         f'dataset {name!r} is not registered: bind '
-        'tasks.from_gin.configured_dataset.name/prepared_dir, or use the demo'
+        'p5jax.tasks.from_gin.configured_dataset.name/prepared_dir, or use the demo'
     ) from err
   return task.output_features['targets'].vocabulary
 

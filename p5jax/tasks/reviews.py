@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from p5jax.prompts import Template
-from tasks import sampling
-from tasks.context import DatasetContext
-from tasks.example import make_example
-from tasks.randomness import example_rng
+from p5jax.tasks import sampling
+from p5jax.tasks.context import DatasetContext
+from p5jax.tasks.example import make_example
+from p5jax.tasks.randomness import example_rng
 
 _PREPARED_SPLIT = {'train': 'train', 'validation': 'val', 'test': 'test'}
 

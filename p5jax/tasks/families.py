@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 
 from p5jax.prompts import Template
-from tasks import direct, reviews, sequential
-from tasks.context import DatasetContext
+from p5jax.tasks import direct, reviews, sequential
+from p5jax.tasks.context import DatasetContext
 
 SEQUENCE_FAMILIES = ('sequential', 'direct')
 REVIEW_FAMILIES = ('rating', 'explanation', 'review', 'zeroshot')

@@ -1,13 +1,13 @@
-"""SeqIO tasks and mixtures for every P5 prompt family (``MIXTURE_OR_TASK_MODULE = 'tasks'``).
+"""SeqIO tasks and mixtures for every P5 prompt family (``MIXTURE_OR_TASK_MODULE = 'p5jax.tasks'``).
 
 Importing registers the demo dataset as ``demo`` (data built lazily on first ``get_dataset``);
 ``register_dataset`` (gin-configurable) registers any prepared dataset.
 """
 
-from tasks.decoding import MODES, DecodingSpec, decoding_for
-from tasks.demo import register_demo
-from tasks.lengths import FEATURE_LENGTHS, feature_lengths
-from tasks.registry import TaskInfo, register_dataset, task_info
+from p5jax.tasks.decoding import MODES, DecodingSpec, decoding_for
+from p5jax.tasks.demo import register_demo
+from p5jax.tasks.lengths import FEATURE_LENGTHS, feature_lengths
+from p5jax.tasks.registry import TaskInfo, register_dataset, task_info
 
 register_demo()
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import gin
 from absl import app, flags
 
-from launch.gin_flags import (
+from p5jax.launch.gin_flags import (
     GinConfigError,
     entry_run_mode,
     parse_gin,

@@ -21,10 +21,10 @@ import gin
 import seqio
 
 from p5jax import prompts
-from tasks import decoding, direct, evaluation, families, reviews, sequential
-from tasks.context import DatasetContext
-from tasks.source import PromptExamplesSource
-from tasks.vocabulary import LazySentencePieceVocabulary
+from p5jax.tasks import decoding, direct, evaluation, families, reviews, sequential
+from p5jax.tasks.context import DatasetContext
+from p5jax.tasks.source import PromptExamplesSource
+from p5jax.tasks.vocabulary import LazySentencePieceVocabulary
 
 PreparedDir = str | os.PathLike | Callable[[], str]
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import gin
 
-import gin_configs
+from p5jax import gin_configs
 
 # Entry functions a run gin file binds, by run mode (the file's binding picks the mode).
 ENTRY_SELECTORS = {
@@ -34,8 +34,10 @@ def rewrite_gin_args(argv: Sequence[str]) -> list[str]:
 
 
 def default_search_paths() -> list[str]:
-  """The working directory, then the installed `gin_configs` package (models/, runs/...)."""
-  return ['.', os.path.dirname(os.path.abspath(gin_configs.__file__))]
+  """The working directory, then the installed `p5jax.gin_configs` package (so `runs/demo.gin`
+  resolves anywhere), then the `p5jax` package itself (so `gin_configs/runs/demo.gin` does too)."""
+  configs = os.path.dirname(os.path.abspath(gin_configs.__file__))
+  return ['.', configs, os.path.dirname(configs)]
 
 
 @contextlib.contextmanager

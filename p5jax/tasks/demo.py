@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.registry import register_dataset
+from p5jax.tasks.registry import register_dataset
 
 DEMO_FAMILIES = ('rating', 'sequential', 'explanation', 'review', 'direct', 'zeroshot')
 # Collaborative IDs (`<c3> 7`): items bought together share their first token, so "an item like
