@@ -34,7 +34,7 @@ import numpy as np
 
 # Bumped whenever the generated data changes: it names the cache directory, so a cache built
 # by an older p5jax is never mistaken for the current demo.
-DEMO_VERSION = 2
+DEMO_VERSION = 3  # 3: per-purpose seeds (item numbering, review split, negatives)
 BASE_USERS, BASE_ITEMS = 150, 150
 MIN_LEN, MAX_LEN = 10, 25
 TASTE_ALPHA = 0.05

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import random
 
-import numpy as np
-
 from p5jax.data.records import RawDataset
+from p5jax.seeds import purpose_rng
 
 PROTOCOLS = ('original', 'corrected')
 P5_SHUFFLE_SEED = 2022
@@ -47,7 +46,7 @@ def assign_ids(raw: RawDataset, protocol: str, seed: int) -> tuple[dict[str, int
     return user_ids, item_ids
   users = sorted(raw.sequences, key=_natural_key)
   items = sorted(raw.items, key=_natural_key)
-  order = np.random.default_rng(seed).permutation(len(items))
+  order = purpose_rng(seed, 'ids/items').permutation(len(items))
   return (
       {u: n for n, u in enumerate(users, start=1)},
       {items[k]: n for n, k in enumerate(order, start=1)},

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from p5jax.data.errors import DataFormatError
+from p5jax.seeds import purpose_rng
 
 TRAIN, VAL, TEST = 'train', 'val', 'test'
 
@@ -30,7 +31,7 @@ def split_reviews(
   their sizes only if the pinned reviews fall short.
   """
   n = len(pairs)
-  rng = np.random.default_rng(seed)
+  rng = purpose_rng(seed, 'splits/reviews')
   split: list[str | None] = [None] * n
   pinned = pinned or {}
   for k, pair in enumerate(pairs):
@@ -78,7 +79,7 @@ def sample_negatives(
         'negatives per user are needed',
         field='num_negatives',
     )
-  rng = np.random.default_rng(seed)
+  rng = purpose_rng(seed, 'negatives')
   val = _draw_rows(rng, keys, len(users), num_items, count)
   test = _draw_rows(rng, keys, len(users), num_items, count)
   return {u: {VAL: v, TEST: t} for u, v, t in zip(users.tolist(), val.tolist(), test.tolist())}

@@ -36,6 +36,7 @@ from p5jax.indexing.cooccurrence import cooccurrence_graph
 from p5jax.indexing.inputs import IndexInputs
 from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.numbering import format_number
+from p5jax.seeds import purpose_rng
 
 _DENSE_EIGEN_MAX = 256  # up to this many nodes a dense eigendecomposition is cheaper
 _POWER_ITERATIONS = 7
@@ -128,7 +129,7 @@ def hierarchical_clusters(
   """For each node of `graph`: its cluster path and its leaf number inside the final cluster."""
   if k < 1 or n < 2:
     raise ValueError(f'cid needs k >= 1 and n >= 2, got k={k}, n={n}')
-  rng = np.random.default_rng(seed)
+  rng = purpose_rng(seed, 'index/cid')
   paths: list[tuple[int, ...]] = [()] * graph.shape[0]
   leaf = np.zeros(graph.shape[0], np.int64)
   queue = collections.deque([(np.arange(graph.shape[0]), ())])

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import collections
 
-import numpy as np
-
 from p5jax.indexing.inputs import IndexInputs, ItemMeta
 from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.numbering import format_number
+from p5jax.seeds import purpose_rng
 
 
 def category_path(meta: ItemMeta | None, max_depth: int) -> tuple[str, ...]:
@@ -33,7 +32,7 @@ def build_contid(
   groups: dict[tuple[str, ...], list[int]] = collections.defaultdict(list)
   for i in sorted(paths):
     groups[paths[i]].append(i)
-  rng = np.random.default_rng(seed)
+  rng = purpose_rng(seed, 'index/contid')
   prefixes, leaves = {}, {}
   for path in sorted(groups):
     members = groups[path]

@@ -7,10 +7,9 @@ embeddings initialised from their sub-pieces or into string-level rules (`p5jax-
 
 from __future__ import annotations
 
-import numpy as np
-
 from p5jax.indexing.inputs import IndexInputs
 from p5jax.indexing.item_index import ItemIndex
+from p5jax.seeds import purpose_rng
 
 
 def iid_token(n: int) -> str:
@@ -18,6 +17,6 @@ def iid_token(n: int) -> str:
 
 
 def build_iid(inputs: IndexInputs, *, seed: int = 0) -> ItemIndex:
-  numbers = np.random.default_rng(seed).permutation(len(inputs.all_items)) + 1
+  numbers = purpose_rng(seed, 'index/iid').permutation(len(inputs.all_items)) + 1
   leaves = {i: iid_token(int(n)) for i, n in zip(inputs.all_items, numbers)}
   return ItemIndex('iid', {i: '' for i in leaves}, leaves, sorted(leaves.values()), seed=seed)

@@ -13,11 +13,12 @@ import numpy as np
 from p5jax.indexing.inputs import IndexInputs
 from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.numbering import format_number
+from p5jax.seeds import purpose_rng
 
 
 def sequential_order(inputs: IndexInputs, seed: int) -> np.ndarray:
   """Item ids in SID order (position p gets number p+1)."""
-  rng = np.random.default_rng(seed)
+  rng = purpose_rng(seed, 'index/sid')
   users = np.array(sorted(inputs.train_sequences), dtype=np.int64)
   users = users[rng.permutation(len(users))]
   parts = [np.asarray(inputs.train_sequences[int(u)], dtype=np.int64) for u in users]

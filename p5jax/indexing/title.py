@@ -11,11 +11,10 @@ from __future__ import annotations
 import collections
 import re
 
-import numpy as np
-
 from p5jax.indexing.inputs import IndexInputs
 from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.numbering import format_number
+from p5jax.seeds import purpose_rng
 
 _WORD = re.compile(r'\w+')
 
@@ -34,7 +33,7 @@ def build_tid(
   groups: dict[str, list[int]] = collections.defaultdict(list)
   for i in sorted(names):
     groups[names[i]].append(i)
-  rng = np.random.default_rng(seed)
+  rng = purpose_rng(seed, 'index/tid')
   leaves = {}
   for name in sorted(groups):
     members = groups[name]

@@ -51,3 +51,31 @@ def test_check_prepared_reads_saved_index(tmp_path, monkeypatch, sequences):
   assert result['leak'] is True and result['scheme'] == 'original'
   assert leakcheck.check_prepared(str(tmp_path), 'sid')['leak'] is False  # built in memory
   json.dumps(result)
+
+
+def _first_appearance_file(path, sequences):
+  """A `sequential_data.txt` whose users are 1..U and items numbered by first appearance."""
+  numbers: dict[int, int] = {}
+  with open(path, 'w') as f:
+    for user, items in enumerate(sequences.values(), start=1):
+      row = [numbers.setdefault(i, len(numbers) + 1) for i in items]
+      f.write(' '.join(map(str, [user] + row)) + '\n')
+
+
+@pytest.mark.parametrize(
+    'protocol,schemes', [('corrected', ('rid', 'sid', 'cid')), ('original', ('original',))]
+)
+def test_numeric_first_appearance_source(tmp_path, sequences, protocol, schemes):
+  """`--dataset=sequences` on P5-style numbers: corrected schemes carry none of the source's
+  first-appearance numbering (rid once drew the corrected item permutation's own stream and
+  reproduced it exactly); `original` keeps it and is flagged."""
+  from p5jax.data.pipeline import prepare
+
+  raw = tmp_path / 'raw'
+  raw.mkdir()
+  _first_appearance_file(raw / 'sequential_data.txt', sequences)
+  out = str(tmp_path / protocol)
+  prepare('sequences', str(raw), out, protocol=protocol, id_schemes=schemes, seed=0)
+  for scheme in schemes:
+    result = leakcheck.check_prepared(out, scheme)
+    assert result['leak'] is (scheme == 'original'), result
