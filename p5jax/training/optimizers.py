@@ -1,4 +1,15 @@
-"""Optimizers and learning-rate schedules; `p5_adamw` is P5's recipe and the gin default."""
+"""Optimizers and learning-rate schedules; `p5_adamw` is P5's recipe and the gin default.
+
+Which parameters get weight decay (`decay_mask`):
+
+- `'matrices'` (default): every parameter with two or more dimensions; norm scales are not
+  decayed (the usual AdamW practice). The relative-position tables are matrices and are decayed.
+- `'p5'`: P5's exact rule, for `protocol=original`. P5 excludes parameters whose Hugging Face
+  name contains `"bias"` or `"LayerNorm.weight"` (a case-sensitive substring test). T5 has no
+  bias vectors and names its norms `layer_norm.weight`, so the only parameters it excludes are
+  the two `relative_attention_bias` tables; every norm scale, the embeddings (and P5's
+  whole-word embedding) and all projections are decayed.
+"""
 
 from __future__ import annotations
 
@@ -24,13 +35,14 @@ def warmup_linear_decay(
 ) -> optax.Schedule:
   """Linear warm-up over `warmup_fraction * total_steps`, then linear decay to `end_value`.
 
-  This is the schedule of P5's PyTorch trainer (`get_linear_schedule_with_warmup`).
+  This is the schedule of P5's PyTorch trainer (`get_linear_schedule_with_warmup`), whose
+  warm-up length is rounded down.
   """
   if total_steps <= 0:
     raise ValueError(f'total_steps must be positive, got {total_steps}')
   if not 0.0 <= warmup_fraction < 1.0:
     raise ValueError(f'warmup_fraction must be in [0, 1), got {warmup_fraction}')
-  warmup = max(1, int(round(warmup_fraction * total_steps)))
+  warmup = max(1, int(warmup_fraction * total_steps))  # P5: int(t_total * warmup_ratio)
   return optax.join_schedules(
       [
           optax.linear_schedule(0.0, base_learning_rate, warmup),
@@ -40,9 +52,23 @@ def warmup_linear_decay(
   )
 
 
-def _decay_mask(params):
-  """Weight decay on matrices only: no decay on layer-norm scales or biases (as P5 does)."""
-  return jax.tree.map(lambda p: p.ndim >= 2, params)
+DECAY_MASKS = ('matrices', 'p5')
+_RELATIVE_POSITION_TABLE = 'rel_embedding'  # Hugging Face: `relative_attention_bias.weight`
+
+
+def weight_decay_mask(kind: str = 'matrices'):
+  """`fn(params) -> bool pytree`: which parameters get weight decay (see module docstring)."""
+  if kind not in DECAY_MASKS:
+    raise ValueError(f'decay_mask must be one of {DECAY_MASKS}, got {kind!r}')
+
+  def mask(params):
+    if kind == 'matrices':
+      return jax.tree.map(lambda p: p.ndim >= 2, params)
+    return jax.tree_util.tree_map_with_path(
+        lambda path, _: _RELATIVE_POSITION_TABLE not in jax.tree_util.keystr(path), params
+    )
+
+  return mask
 
 
 def p5_adamw(
@@ -54,12 +80,23 @@ def p5_adamw(
     eps: float = 1e-6,
     weight_decay: float = 0.01,
     clip_norm: float | None = 1.0,
+    decay_mask: str = 'matrices',
 ) -> Optimizer:
-  """AdamW with P5's defaults: lr 1e-3, eps 1e-6, wd 0.01, 5% warm-up + linear decay, clip 1."""
+  """AdamW with P5's defaults: lr 1e-3, eps 1e-6, wd 0.01, 5% warm-up + linear decay, clip 1.
+
+  `decay_mask`: 'matrices' or P5's own rule 'p5' (module docstring).
+  """
   schedule = warmup_linear_decay(learning_rate, total_steps, warmup_fraction)
   parts = [optax.clip_by_global_norm(clip_norm)] if clip_norm else []
   parts.append(
-      optax.adamw(schedule, b1=b1, b2=b2, eps=eps, weight_decay=weight_decay, mask=_decay_mask)
+      optax.adamw(
+          schedule,
+          b1=b1,
+          b2=b2,
+          eps=eps,
+          weight_decay=weight_decay,
+          mask=weight_decay_mask(decay_mask),
+      )
   )
   return Optimizer(optax.chain(*parts), schedule)
 

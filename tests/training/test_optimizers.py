@@ -7,7 +7,12 @@ import numpy as np
 import optax
 import pytest
 
-from p5jax.training.optimizers import as_optimizer, p5_adamw, warmup_linear_decay
+from p5jax.training.optimizers import (
+    as_optimizer,
+    p5_adamw,
+    warmup_linear_decay,
+    weight_decay_mask,
+)
 
 
 def test_schedule_warms_up_for_five_percent_then_decays_linearly():
@@ -41,3 +46,28 @@ def test_weight_decay_skips_vectors_and_clipping_bounds_the_update():
 
 def test_bare_optax_transformation_is_accepted():
   assert as_optimizer(optax.sgd(0.1)).learning_rate_fn is None
+
+
+def test_p5_mask_decays_norms_and_spares_only_relative_position_tables():
+  params = {
+      'token_embedder': {'embedding': jnp.ones((4, 2))},
+      'encoder': {
+          'relpos_bias': {'rel_embedding': jnp.ones((3, 2))},
+          'layers_0': {'pre_attention_layer_norm': {'scale': jnp.ones(2)}},
+          'encoder_norm': {'scale': jnp.ones(2)},
+      },
+  }
+  p5 = weight_decay_mask('p5')(params)
+  assert p5['token_embedder']['embedding'] and p5['encoder']['encoder_norm']['scale']
+  assert p5['encoder']['layers_0']['pre_attention_layer_norm']['scale']
+  assert not p5['encoder']['relpos_bias']['rel_embedding']
+  matrices = weight_decay_mask('matrices')(params)
+  assert matrices['encoder']['relpos_bias']['rel_embedding']
+  assert not matrices['encoder']['encoder_norm']['scale']
+  with pytest.raises(ValueError, match='decay_mask'):
+    weight_decay_mask('none')
+
+
+def test_warmup_length_is_rounded_down_as_p5():
+  lr = warmup_linear_decay(1.0, total_steps=39, warmup_fraction=0.05)  # 1.95 -> 1 step
+  assert float(lr(1)) == pytest.approx(1.0)
