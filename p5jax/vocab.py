@@ -39,7 +39,8 @@ import sentencepiece as spm
 import seqio
 from sentencepiece import sentencepiece_model_pb2
 
-from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes, load_index
+from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes, normalize_id_string
+from p5jax.indexing.registry import prepared_index
 
 DEFAULT_VOCAB_SIZE = 4000  # learned pieces besides specials, bytes and index tokens
 DEFAULT_EXTRA_IDS = 100
@@ -53,7 +54,7 @@ _TEMPLATE_REPEAT = 20  # weight of the prompt wording relative to one review
 def normalize_text(text: str) -> str:
   """What survives an encode/decode round trip of plain text: newlines and runs of whitespace
   become one space, and the ends are stripped."""
-  return ' '.join(text.split())
+  return normalize_id_string(text)
 
 
 def _field(record: Any, name: str) -> Any:
@@ -134,16 +135,6 @@ def append_user_pieces(model: bytes, new_tokens: Sequence[str]) -> bytes:
   return proto.SerializeToString()
 
 
-def _scheme_index(prepared_dir: str, scheme: str, dataset: Any) -> ItemIndex:
-  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
-  if os.path.exists(path):
-    return load_index(path)
-  from p5jax.indexing import build_index
-
-  logging.info('%s not found; building the %s index in memory', path, scheme)
-  return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)))
-
-
 def _load_dataset(prepared_dir: str) -> Any:
   from p5jax.data import PreparedDataset
 
@@ -161,7 +152,7 @@ def build_vocabulary(
   """The vocabulary for `scheme` on this prepared dataset, trained (or extended from
   `base_model`) once and cached in `<prepared_dir>/vocab/<scheme>.model`."""
   dataset = _load_dataset(prepared_dir)
-  index = _scheme_index(prepared_dir, scheme, dataset)
+  index = prepared_index(prepared_dir, scheme, dataset)
   base_digest = None
   if base_model is not None:
     with open(base_model, 'rb') as f:

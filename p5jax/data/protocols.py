@@ -18,9 +18,10 @@ from __future__ import annotations
 import random
 
 from p5jax.data.records import RawDataset
+from p5jax.protocols import PROTOCOLS, check_protocol
 from p5jax.seeds import purpose_rng
 
-PROTOCOLS = ('original', 'corrected')
+__all__ = ['P5_SHUFFLE_SEED', 'PROTOCOLS', 'assign_ids']
 P5_SHUFFLE_SEED = 2022
 
 
@@ -30,9 +31,7 @@ def _natural_key(raw: str) -> tuple[int, int | str]:
 
 def assign_ids(raw: RawDataset, protocol: str, seed: int) -> tuple[dict[str, int], dict[str, int]]:
   """(raw user -> 1..U, raw item -> 1..I) under `protocol`."""
-  if protocol not in PROTOCOLS:
-    raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
-  if protocol == 'original':
+  if check_protocol(protocol) == 'original':
     if raw.user_numbers is not None and raw.item_numbers is not None:
       return dict(raw.user_numbers), dict(raw.item_numbers)
     users = list(raw.sequences)

@@ -6,7 +6,13 @@
 
 from p5jax.indexing.inputs import IndexInputs, ItemMeta, inputs_from_dataset
 from p5jax.indexing.item_index import ItemIndex, load_index
-from p5jax.indexing.registry import SCHEMES, build_from_inputs, build_index, parse_params
+from p5jax.indexing.registry import (
+    SCHEMES,
+    build_from_inputs,
+    build_index,
+    parse_params,
+    prepared_index,
+)
 
 __all__ = [
     'SCHEMES',
@@ -18,4 +24,5 @@ __all__ = [
     'inputs_from_dataset',
     'load_index',
     'parse_params',
+    'prepared_index',
 ]

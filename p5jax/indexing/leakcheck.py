@@ -22,14 +22,13 @@ JSON object.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from p5jax.indexing.item_index import ItemIndex, load_index
+from p5jax.indexing.item_index import ItemIndex
 
 _DIGIT_GAP = re.compile(r'(?<=\d) (?=\d)')
 _NUMBER = re.compile(r'(\d+)')
@@ -91,16 +90,10 @@ def check_prepared(
   """`leak_check` on a prepared directory: its `indexes/<scheme>.json`, or the scheme built in
   memory (with the manifest's seed and `params`) when that file is absent."""
   from p5jax.data import PreparedDataset
-  from p5jax.indexing.registry import build_index, parse_params
+  from p5jax.indexing.registry import parse_params, prepared_index
 
   dataset = PreparedDataset.load(prepared_dir)
-  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
-  if os.path.exists(path):
-    index = load_index(path)
-  else:
-    index = build_index(
-        scheme, dataset, seed=int(dataset.manifest.get('seed', 0)), **parse_params(params)
-    )
+  index = prepared_index(prepared_dir, scheme, dataset, **parse_params(params))
   result = leak_check(index, dataset.sequences, k=k)
   result['prepared_dir'] = str(prepared_dir)
   return result

@@ -8,10 +8,11 @@ from p5jax.metrics.ranking import (
     target_rank,
 )
 from p5jax.metrics.rating import make_rating_metric, rating_metrics
-from p5jax.metrics.tables import format_table
+from p5jax.metrics.tables import format_blocks, format_table
 from p5jax.metrics.text import make_text_metric, p5_corpus_bleu, p5_rouge, text_metrics
 
 __all__ = [
+    'format_blocks',
     'format_table',
     'hit_ratio_at_k',
     'make_ranking_metric',

@@ -22,7 +22,8 @@ from collections.abc import Callable, Collection, Hashable, Sequence
 
 import numpy as np
 
-PROTOCOLS = ('corrected', 'original')
+from p5jax.protocols import check_protocol
+
 Parse = Callable[[str], Hashable | None]
 
 
@@ -44,8 +45,7 @@ def target_rank(
     predictions: Sequence[str], target: str, protocol: str = 'corrected', parse: Parse | None = None
 ) -> int | None:
   """1-based rank of ``target`` among ranked ``predictions`` (best first), or None if absent."""
-  if protocol not in PROTOCOLS:
-    raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+  check_protocol(protocol)
   parse = parse or (parse_string if protocol == 'corrected' else parse_int)
   gold = parse(target)
   if gold is None:

@@ -35,3 +35,12 @@ def format_table(
       *(line(r) for r in body),
   ]
   return '\n'.join(([f'**{title}**', ''] if title else []) + rows)
+
+
+def format_blocks(results: Mapping[str, Mapping[str, float]], *, digits: int = 4) -> str:
+  """`format_table` once per group of rows with the same metrics (a family's prompts and
+  their baselines), groups in first-seen order, rows in their given order."""
+  groups: dict[tuple[str, ...], dict[str, Mapping[str, float]]] = {}
+  for name, row in results.items():
+    groups.setdefault(tuple(sorted(row)), {})[name] = row
+  return '\n\n'.join(format_table(rows, digits=digits) for rows in groups.values())

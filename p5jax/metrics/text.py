@@ -17,8 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-PROTOCOLS = ('corrected', 'original')
-
+from p5jax.protocols import check_protocol
 
 # --- P5's variants ---------------------------------------------------------------------------
 
@@ -118,8 +117,7 @@ def text_metrics(
     protocol: str = 'corrected',
 ) -> dict[str, float]:
   """``BLEU-n`` for each order plus ROUGE-1/2/L, all x100, under ``protocol``."""
-  if protocol not in PROTOCOLS:
-    raise ValueError(f'protocol must be one of {PROTOCOLS}, got {protocol!r}')
+  check_protocol(protocol)
   if len(targets) != len(predictions):
     raise ValueError(f'{len(targets)} targets but {len(predictions)} predictions')
   if not len(targets):

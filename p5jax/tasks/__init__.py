@@ -4,7 +4,7 @@ Importing registers the demo dataset as ``demo`` (data built lazily on first ``g
 ``register_dataset`` (gin-configurable) registers any prepared dataset.
 """
 
-from p5jax.tasks.decoding import MODES, DecodingSpec, decoding_for
+from p5jax.tasks.decoding import MODES, DecodingSettings, DecodingSpec, decoding_for
 from p5jax.tasks.demo import register_demo
 from p5jax.tasks.lengths import FEATURE_LENGTHS, feature_lengths
 from p5jax.tasks.registry import TaskInfo, register_dataset, task_info
@@ -14,6 +14,7 @@ register_demo()
 __all__ = [
     'FEATURE_LENGTHS',
     'MODES',
+    'DecodingSettings',
     'DecodingSpec',
     'TaskInfo',
     'decoding_for',

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-PROTOCOLS = ('original', 'corrected')
+from p5jax.protocols import check_protocol
 
 
 class ItemIds(Protocol):
@@ -37,8 +37,7 @@ class DatasetContext:
   count_tokens: Callable[[str], int] | None = None
 
   def __post_init__(self):
-    if self.protocol not in PROTOCOLS:
-      raise ValueError(f'protocol must be one of {PROTOCOLS}, got {self.protocol!r}')
+    check_protocol(self.protocol)
 
   @property
   def corrected(self) -> bool:

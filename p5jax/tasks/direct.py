@@ -16,7 +16,7 @@ TRAIN_PER_USER = 15  # P5 train_sample_numbers['traditional'] = (10, 5)
 # P5's separate yes/no model (pretrain_group5_part1.py), whose 5-1/5-4 numbers the paper
 # publishes: prompts 5-1..5-4 only, sample_numbers['traditional'] = (100, 5).
 YES_NO_TRAIN_PER_USER = 100
-NUM_NEGATIVES = 99
+NUM_NEGATIVES = 99  # when a manifest does not say (p5jax-prepare --num_negatives writes it)
 
 
 def positive_item(rng: np.random.Generator, items: Sequence[int], split: str) -> int | None:
@@ -26,11 +26,24 @@ def positive_item(rng: np.random.Generator, items: Sequence[int], split: str) ->
   return int(items[-2 if split == 'validation' else -1])
 
 
-def _negatives(ctx: DatasetContext, rng: np.random.Generator, user: int, split: str) -> list[int]:
-  """P5 redraws 99 negatives in every split; the corrected protocol uses the fixed eval ones."""
-  if ctx.corrected and split != 'train':
+def num_negatives(ctx: DatasetContext) -> int:
+  """Negatives per candidate list: the prepared dataset's count (manifest `num_negatives`)."""
+  return int(ctx.dataset.manifest.get('num_negatives', NUM_NEGATIVES))
+
+
+def _negatives(
+    ctx: DatasetContext, rng: np.random.Generator, user: int, split: str, yes_no: bool = False
+) -> list[int]:
+  """The negatives of one candidate list.
+
+  The prepared fixed ones for evaluation under the corrected protocol, and under the original
+  for the test split of the yes/no prompts 5-1..5-4: P5 read its released
+  `negative_samples.txt` there (p5jax-prepare stores that file's lists, or draws them as P5's
+  preprocessing did). Otherwise redrawn, as P5 does for 5-5..5-8 in every split.
+  """
+  if split != 'train' and (ctx.corrected or (yes_no and split == 'test')):
     return list(ctx.dataset.negatives[user]['test' if split == 'test' else 'val'])
-  return sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), NUM_NEGATIVES)
+  return sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), num_negatives(ctx))
 
 
 def build(
@@ -78,7 +91,8 @@ def scored_candidates(
   As in P5's group5 notebooks, the positive and its 99 negatives are each put into the prompt;
   every example carries the user's whole candidate list and its own item in ``item``.
   """
-  candidates = sampling.shuffled_candidates(rng, positive, _negatives(ctx, rng, user, split))
+  negatives = _negatives(ctx, rng, user, split, yes_no=True)
+  candidates = sampling.shuffled_candidates(rng, positive, negatives)
   for shown in candidates:
     values = {
         'user_id': ctx.user_id(user),

@@ -3,8 +3,9 @@
 Predictions stay strings (``p5jax.metrics`` parses them under the dataset's protocol); ranking
 predictions become a best-first list of item id strings (a single decode is a list of one).
 Yes/no ranking (5-1..5-4) is a score metric: each example is one (user, candidate) prompt, its
-target postprocesses to ``(user, item, is_positive)``, and a user's candidates are ranked by the
-model's score of 'yes'.
+target postprocesses to ``(user, item, is_positive, position)``, and a user's candidates are
+ranked by the model's score of 'yes'; ties keep the prompt's (shuffled) candidate order, which
+favours neither the positive nor any item number.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from p5jax import metrics
 from p5jax.tasks.decoding import DecodingSpec
+from p5jax.vocab import normalize_text
 
 KS = (1, 5, 10)
 
@@ -24,7 +26,7 @@ KS = (1, 5, 10)
 def _text(value: Any) -> str:
   if isinstance(value, bytes):
     value = value.decode('utf-8')
-  return ' '.join(str(value).split())
+  return normalize_text(str(value))
 
 
 def ranking_postprocessor(output: Any, example=None, is_target: bool = False):
@@ -41,11 +43,21 @@ def text_postprocessor(output: Any, example=None, is_target: bool = False) -> st
   return _text(output)
 
 
+def candidate_position(item: int, candidates: np.ndarray) -> int:
+  """Where ``item`` is listed among ``candidates`` (the tie-break of yes/no ranking)."""
+  hits = np.flatnonzero(np.asarray(candidates) == item)
+  if not len(hits):
+    raise ValueError(f'item {item} is not among its candidates')
+  return int(hits[0])
+
+
 def scored_candidate_postprocessor(output: Any, example=None, is_target: bool = False):
-  """Target -> (user, item, is_positive); predictions (scores) pass through."""
+  """Target -> (user, item, is_positive, position); predictions (scores) pass through."""
   if not is_target:
     return output
-  return int(example['user']), int(example['item']), _text(output) == 'yes'
+  item = int(example['item'])
+  position = candidate_position(item, example['candidates'])
+  return int(example['user']), item, _text(output) == 'yes', position
 
 
 def accuracy(targets: Sequence[str], predictions: Sequence[str]) -> dict[str, float]:
@@ -56,17 +68,17 @@ def accuracy(targets: Sequence[str], predictions: Sequence[str]) -> dict[str, fl
 
 
 def yes_no_ranking(
-    targets: Sequence[tuple[int, int, bool]], scores: Sequence[float]
+    targets: Sequence[tuple[int, int, bool, int]], scores: Sequence[float]
 ) -> dict[str, float]:
   """HR@k / NDCG@k of each user's positive when its candidates are ranked by P('yes')."""
   if len(targets) != len(scores):
     raise ValueError(f'{len(targets)} targets but {len(scores)} scores')
   by_user = collections.defaultdict(list)
-  for (user, item, positive), score in zip(targets, scores):
-    by_user[user].append((-float(score), item, positive))
+  for (user, _, positive, position), score in zip(targets, scores):
+    by_user[user].append((-float(score), position, positive))
   ranks = []
   for rows in by_user.values():
-    rows.sort()  # best score first; ties broken by item number, deterministically
+    rows.sort()  # best score first; ties in the prompt's candidate order
     ranks.append(next((r + 1 for r, row in enumerate(rows) if row[2]), None))
   out = {f'HR@{k}': metrics.hit_ratio_at_k(ranks, k) for k in KS}
   out.update({f'NDCG@{k}': metrics.ndcg_at_k(ranks, k) for k in KS if k > 1})
@@ -80,13 +92,17 @@ def postprocessor(spec: DecodingSpec) -> Callable:
 
 
 def metric_fns(spec: DecodingSpec, protocol: str) -> Sequence[Callable]:
-  """seqio metric functions of ``spec`` under the dataset's protocol."""
+  """seqio metric functions of ``spec`` under the dataset's protocol: P5's rounding of review
+  ratings (4-2/4-4) and its BLEU-2 for review summaries (4-1) under 'original'."""
+  kind = spec.metric_kind
   if spec.mode == 'score_yes_no':
     return [yes_no_ranking]
-  if spec.metric_kind == 'ranking':
+  if kind == 'ranking':
     return [metrics.make_ranking_metric(KS, protocol=protocol)]
-  if spec.metric_kind == 'rating':
-    return [metrics.make_rating_metric(protocol=protocol)]
-  if spec.metric_kind == 'classification':
+  if kind in ('rating', 'review_rating'):
+    rounded = kind == 'review_rating' and protocol == 'original'
+    return [metrics.make_rating_metric(protocol=protocol, rounded=rounded)]
+  if kind == 'classification':
     return [accuracy]
-  return [metrics.make_text_metric(protocol=protocol)]
+  orders = (2,) if kind == 'summary' else (1, 4)
+  return [metrics.make_text_metric(bleu_orders=orders, protocol=protocol)]

@@ -67,15 +67,6 @@ def _read_manifest(prepared_dir: str) -> dict:
     raise FileNotFoundError(f'{path}: not a prepared dataset (run p5jax-prepare)') from e
 
 
-def _load_index(prepared_dir: str, scheme: str, dataset):
-  from p5jax.indexing import build_index, load_index
-
-  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
-  if os.path.exists(path):
-    return load_index(path)
-  return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)))
-
-
 @functools.cache
 def _vocabulary(prepared_dir: PreparedDir, scheme: str) -> seqio.SentencePieceVocabulary:
   from p5jax.vocab import build_vocabulary
@@ -97,13 +88,14 @@ def _context(
     input_length: int,
 ) -> DatasetContext:
   from p5jax.data import PreparedDataset
+  from p5jax.indexing import prepared_index
 
   path = _resolve(prepared_dir)
   dataset = PreparedDataset.load(path)
   vocab = _vocabulary(prepared_dir, scheme)
   return DatasetContext(
       dataset=dataset,
-      index=_load_index(path, scheme, dataset),
+      index=prepared_index(path, scheme, dataset),
       variant=variant or _variant(dataset.manifest),
       protocol=protocol or dataset.manifest.get('protocol', 'original'),
       seed=seed,

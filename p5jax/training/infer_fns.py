@@ -6,6 +6,7 @@ are dropped), each batch is sharded over 'data', and outputs come back as host n
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from p5jax.training.partitioning import Partitioner
+from p5jax.training.task_decoding import TaskDecoding
 
 
 def _padded_batches(
@@ -39,13 +41,10 @@ class ModelFns:
     partitioner: the mesh the params live on.
     param_shardings: shardings of the params pytree.
     batch_size: global rows per jitted call (multiple of the 'data' axis).
-    decoding_kwargs: from the per-task decoding hook. `num_decodes`, `decoder_params` and a
-      shared `constraint` go to `predict_batch_with_aux`; `constraint_fn(side) -> constraint`
-      builds a per-batch constraint from host-side example features (`side`: the batch rows
-      of `example_features`, see `side_features`); `score_fn(model, params, batch) -> [B]`
-      replaces `model.score_batch` (e.g. P(yes) ranking).
+    decoding: the task's `TaskDecoding` (None: the model's own decoding, one decode).
     side_features: per-example arrays `[N, ...]` aligned with the enumerated dataset's
-      indices (rows the converter drops, e.g. `candidates`); pad rows read zeros.
+      indices (the `decoding.side_features` rows the converter drops, e.g. `candidates`);
+      padding rows read zeros.
   """
 
   def __init__(
@@ -54,29 +53,33 @@ class ModelFns:
       partitioner: Partitioner,
       param_shardings: Any,
       batch_size: int,
-      decoding_kwargs: Mapping[str, Any] | None = None,
+      decoding: TaskDecoding | None = None,
       side_features: Mapping[str, np.ndarray] | None = None,
   ):
+    decoding = decoding or TaskDecoding()
     self.batch_size = batch_size
     self.partitioner = partitioner
-    kwargs = dict(decoding_kwargs or {})
-    num_decodes = int(kwargs.pop('num_decodes', 1))
-    self._constraint = kwargs.pop('constraint', None)
-    self._constraint_fn = kwargs.pop('constraint_fn', None)
-    score_fn = kwargs.pop('score_fn', None)
-    kwargs.pop('example_features', None)
+    self.decoding = decoding
     self._side = dict(side_features or {})
-    self.num_decodes = num_decodes
+    if decoding.decode_fn is not None:
+      model = copy.copy(model)  # this task's decoder; the caller's model is left as it is
+      model.decode_fn = decoding.decode_fn
+    num_decodes, returned = decoding.num_decodes, decoding.returned
+    decoder_params = dict(decoding.decoder_params)
+    score_fn = decoding.score_fn
 
     def predict(params, batch, constraint):
-      return model.predict_batch_with_aux(
+      seqs, aux = model.predict_batch_with_aux(
           params,
           batch,
           num_decodes=num_decodes,
-          return_all_decodes=num_decodes > 1,
+          return_all_decodes=returned > 1,
+          decoder_params=decoder_params,
           constraint=constraint,
-          **kwargs,
       )
+      if returned > 1:
+        seqs, aux = seqs[:, :returned], {k: v[:, :returned] for k, v in aux.items()}
+      return seqs, aux
 
     def score(params, batch):
       if score_fn is None:
@@ -104,9 +107,9 @@ class ModelFns:
       yield idx[keep], jax.tree.map(lambda x, keep=keep: np.asarray(x)[keep], out)
 
   def _batch_constraint(self, idx: np.ndarray) -> Any:
-    if self._constraint_fn is None:
-      return self._constraint
-    return self._constraint_fn(self._side_rows(idx))
+    if self.decoding.constraint_fn is None:
+      return self.decoding.constraint
+    return self.decoding.constraint_fn(self._side_rows(idx))
 
   def _decode_all(self, params: Any, ds: tf.data.Dataset):
     indices, tokens, aux = [], [], {}
@@ -120,16 +123,16 @@ class ModelFns:
     return indices, tokens, aux
 
   def predict(self, params: Any, ds: tf.data.Dataset):
-    """Per example `[L]` tokens, or `[K, L]` (best first) when K > 1: seqio then gives the
+    """Per example `[L]` tokens, or `[K, L]` (best first) when K > 1 are returned: seqio gives the
     metric a list of K strings."""
     indices, tokens, _ = self._decode_all(params, ds)
     return list(zip(indices, tokens))
 
   def predict_with_aux(self, params: Any, ds: tf.data.Dataset):
     """Best decode as the prediction; aux carries `scores` (`[K]` or scalar) and, when
-    K > 1, `all_decodes` `[K, L]` (seqio's aux path cannot take 2-D token outputs)."""
+    K > 1 are returned, `all_decodes` `[K, L]` (seqio's aux path cannot take 2-D token outputs)."""
     indices, tokens, aux = self._decode_all(params, ds)
-    if self.num_decodes > 1:
+    if self.decoding.returned > 1:
       aux['all_decodes'] = tokens
       tokens = [t[0] for t in tokens]
     return list(zip(indices, tokens)), aux

@@ -12,9 +12,9 @@ import seqio
 
 from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
-from p5jax.training.evaluation import TaskDecodingParams
 from p5jax.training.infer_fns import ModelFns
 from p5jax.training.partitioning import Partitioner
+from p5jax.training.task_decoding import TaskDecoding, TaskDecodingParams, example_arrays
 from p5jax.training.trainer import abstract_params
 
 
@@ -38,7 +38,8 @@ def infer(
   """Decode every task of `dataset_cfg` and write `<output_dir>/<task>-predict.jsonl`.
 
   Each line: `{"index", "inputs", "targets", "outputs": [top-k, best first], "scores": [...]}`.
-  `task_decoding_params(task)` may override `num_decodes` / add a constraint per task.
+  `task_decoding_params(task) -> TaskDecoding` replaces `num_decodes` with a task's own
+  decoding (beams, constraint, decode length).
   Returns {task: path}.
   """
   partitioner = partitioner or Partitioner()
@@ -55,17 +56,20 @@ def infer(
   os.makedirs(output_dir, exist_ok=True)
   paths = {}
   for task in tasks:
-    task_ds = task.get_dataset(
-        dataset_cfg.task_feature_lengths, split=dataset_cfg.split, shuffle=False, num_epochs=1
+    decoding = (task_decoding_params or (lambda t: None))(task) or TaskDecoding(
+        num_decodes=num_decodes
     )
+    task_lengths = decoding.sequence_length(dataset_cfg.task_feature_lengths)
+    task_ds = task.get_dataset(task_lengths, split=dataset_cfg.split, shuffle=False, num_epochs=1)
     if max_examples:
-      task_ds = task_ds.take(max_examples)
-    model_ds = converter(task_ds, dataset_cfg.task_feature_lengths).enumerate()
-    decoding = {
-        'num_decodes': num_decodes,
-        **dict((task_decoding_params or (lambda t: None))(task) or {}),
-    }
-    fns = ModelFns(model, partitioner, shardings, dataset_cfg.batch_size, decoding)
+      task_ds = task_ds.take(max_examples * decoding.rows_per_query)
+    model_ds = converter(task_ds, task_lengths).enumerate()
+    side = (
+        example_arrays(task_ds.as_numpy_iterator(), decoding.side_features)
+        if decoding.side_features
+        else None
+    )
+    fns = ModelFns(model, partitioner, shardings, dataset_cfg.batch_size, decoding, side)
     index_tokens, aux = fns.predict_with_aux(params, model_ds)
     decodes = aux.get('all_decodes', [t for _, t in index_tokens])
     scores = aux.get('scores', [None] * len(decodes))

@@ -20,11 +20,17 @@ def test_original_keeps_only_1_0_to_4_9():
   assert out['count'] == 1 and out['MAE'] == pytest.approx(0.5)
 
 
-def test_original_round_for_review_rating():
-  out = rating_metrics(['5', '2'], ['4.6', '2.4'], protocol='original_round')
-  assert out['MAE'] == 0.0
-  with pytest.raises(ValueError):
-    rating_metrics(['5'], ['x'], protocol='original_round')
+def test_original_rounded_for_review_rating():
+  """P5's 4-2/4-4: round(float(p)), half to even, no '1.0'..'4.9' filter (integers count)."""
+  out = rating_metrics(['5', '2', '4'], ['4.6', '2.5', '4'], protocol='original', rounded=True)
+  assert out['count'] == 3 and out['MAE'] == 0.0  # round(2.5) == 2
+  bad = rating_metrics(['5', '3'], ['x', '3'], protocol='original', rounded=True)
+  assert bad['count'] == 1 and bad['unparseable'] == 1 and bad['RMSE'] == 0.0
+
+
+def test_corrected_rounded_keeps_every_example():
+  out = rating_metrics(['5', '2'], ['4.6', 'x'], rounded=True)
+  assert out['count'] == 2 and out['MAE'] == pytest.approx(1.5)
 
 
 def test_bad_input():

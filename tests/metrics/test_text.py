@@ -4,7 +4,14 @@ import math
 
 import pytest
 
-from p5jax.metrics import format_table, make_text_metric, p5_corpus_bleu, p5_rouge, text_metrics
+from p5jax.metrics import (
+    format_blocks,
+    format_table,
+    make_text_metric,
+    p5_corpus_bleu,
+    p5_rouge,
+    text_metrics,
+)
 
 
 def test_p5_bleu_hand_computed():
@@ -43,3 +50,25 @@ def test_table_layout():
   assert lines[0] == '**Beauty**'
   assert lines[2].split('|')[1:-1] == [' Prompt ', ' HR@5   ', ' NDCG@5 ']
   assert '0.0370' in lines[4] and lines[5].rstrip().endswith('-      |')
+
+
+def test_blocks_group_rows_by_their_metrics():
+  blocks = format_blocks(
+      {
+          'a': {'HR@5': 0.1},
+          'b': {'RMSE': 1.0, 'MAE': 0.5},
+          'popularity/a': {'HR@5': 0.2},
+      }
+  ).split('\n\n')
+  assert len(blocks) == 2
+  assert [line.split('|')[1].strip() for line in blocks[0].splitlines()[2:]] == [
+      'a',
+      'popularity/a',
+  ]
+  assert 'RMSE' in blocks[1].splitlines()[0]
+
+
+def test_p5_bleu2_for_review_summaries():
+  out = make_text_metric(bleu_orders=(2,), protocol='original')(['a b c'], ['a b c'])
+  assert set(out) == {'BLEU-2', 'ROUGE-1', 'ROUGE-2', 'ROUGE-L'}
+  assert out['BLEU-2'] == pytest.approx(100.0)

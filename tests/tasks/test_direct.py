@@ -65,3 +65,24 @@ def test_train_per_user_sets_the_yes_no_model_count(make_context):
   assert [t.id for t in yes_no] == ['5-1', '5-2', '5-3', '5-4']
   out = list(direct.examples(ctx, 'train', yes_no, 0, ctx.users, train_per_user=100))
   assert collections.Counter(int(e['user']) for e in out) == {u: 100 for u in ctx.users}
+
+
+def test_original_yes_no_test_reads_the_prepared_negative_samples(make_context):
+  """P5's 5-1/5-4 test rows come from negative_samples.txt (stored by p5jax-prepare); its
+  validation, like 5-5/5-8, redraws."""
+  ctx = make_context('original')
+  positive = ctx.dataset.sequences[3][-1]
+  out = list(direct.examples(ctx, 'test', (AMAZON['5-1'],), 0, [3]))
+  assert {int(e['item']) for e in out} == set(ctx.dataset.negatives[3]['test']) | {positive}
+  val = list(direct.examples(ctx, 'validation', (AMAZON['5-1'],), 0, [3]))
+  assert {int(e['item']) for e in val} != set(ctx.dataset.negatives[3]['val']) | {
+      ctx.dataset.sequences[3][-2]
+  }
+
+
+def test_negative_count_comes_from_the_manifest(make_context):
+  ctx = make_context('original')
+  ctx.dataset.manifest['num_negatives'] = 9
+  assert direct.num_negatives(ctx) == 9
+  out = next(iter(direct.examples(ctx, 'test', (AMAZON['5-5'],), 0, [3])))
+  assert len(out['candidates']) == 10

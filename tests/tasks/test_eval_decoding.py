@@ -1,5 +1,5 @@
-"""P5 evaluation end to end on a tiny prepared dataset: per-task decoding, constrained outputs,
-P(yes) scoring and the popularity rows of results.json."""
+"""P5 evaluation end to end on a tiny prepared dataset: per-task decoding records, constrained
+outputs, P(yes) scoring and the popularity rows of results.json."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import seqio
 
 from p5jax import decoding, models, tasks
 from p5jax.data.pipeline import prepare
+from p5jax.tasks.eval_decoding import p5_task_decoding
+from p5jax.tasks.popularity import popularity_rows
 from p5jax.training import DatasetConfig, Partitioner
 from p5jax.training.evaluation import InferenceEvaluator, format_table, write_results
-from p5jax.training.task_decoding import p5_task_decoding_params
 
 NAME = 'evalp5'
 ALL_ITEMS, CANDIDATES = f'p5_{NAME}_sequential_2_1', f'p5_{NAME}_sequential_2_7'
@@ -50,6 +51,10 @@ def _vocab():
   return seqio.get_mixture_or_task(ALL_ITEMS).output_features['targets'].vocabulary
 
 
+def _index():
+  return tasks.task_info(ALL_ITEMS).context().index
+
+
 @pytest.fixture(scope='module')
 def model(registered):
   vocab = _vocab()
@@ -78,8 +83,15 @@ def partitioner():
 @pytest.fixture(scope='module')
 def evaluator(registered, model, partitioner):
   cfg = DatasetConfig(MIXTURE, None, 'test', batch_size=8, shuffle=False)
-  hook = functools.partial(p5_task_decoding_params, num_beams=BEAMS)
-  return InferenceEvaluator(cfg, model, partitioner, task_decoding_params=hook, num_examples=12)
+  hook = functools.partial(p5_task_decoding, num_beams=BEAMS)
+  return InferenceEvaluator(
+      cfg,
+      model,
+      partitioner,
+      task_decoding_params=hook,
+      num_examples=12,
+      extra_rows=popularity_rows,
+  )
 
 
 @pytest.fixture(scope='module')
@@ -90,25 +102,62 @@ def params(evaluator, model, partitioner):
   return jax.device_put(nn.meta.unbox(boxed), partitioner.replicated)
 
 
-def test_hook_params_per_mode(registered):
-  def params_of(name):
-    return p5_task_decoding_params(seqio.get_mixture_or_task(name), num_beams=BEAMS)
+def _record(name, **kw):
+  return p5_task_decoding(seqio.get_mixture_or_task(name), num_beams=BEAMS, **kw)
 
-  all_items = params_of(ALL_ITEMS)
-  assert all_items['num_decodes'] == BEAMS
-  assert isinstance(all_items['constraint'], decoding.ItemTrie)
-  assert params_of(f'p5_{NAME}_sequential_2_2')['constraint'] is all_items['constraint']
-  cands = params_of(CANDIDATES)
-  assert cands['num_decodes'] == BEAMS and cands['example_features'] == ('candidates',)
-  trie = cands['constraint_fn']({'candidates': np.asarray([[1, 2, 0], [3, 0, 0]])})
+
+def test_records_per_mode(registered):
+  all_items = _record(ALL_ITEMS)
+  assert all_items.num_decodes == all_items.returned == BEAMS
+  assert isinstance(all_items.constraint, decoding.ItemTrie)
+  assert _record(f'p5_{NAME}_sequential_2_2').constraint is all_items.constraint
+  longest = max(len(_vocab().encode(s)) for s in _index().all_id_strings())
+  assert all_items.max_decode_len == longest + 1  # the longest ID and its EOS
+  cands = _record(CANDIDATES)
+  assert cands.num_decodes == BEAMS and cands.side_features == ('candidates',)
+  trie = cands.constraint_fn({'candidates': np.asarray([[1, 2, 0], [3, 0, 0]])})
   assert trie.roots.shape == (2,)
-  assert set(params_of(YES_NO)) == {'score_fn', 'rows_per_query'}
-  assert params_of(YES_NO)['rows_per_query'] == 1 + NUM_NEGATIVES
-  closed = params_of(CLOSED)
-  assert closed['num_decodes'] == 1 and isinstance(closed['constraint'], decoding.ItemTrie)
-  assert params_of(f'p5_{NAME}_direct_5_2').keys() == {'score_fn', 'rows_per_query'}
+  yes_no = _record(YES_NO)
+  assert yes_no.score_fn is not None and yes_no.rows_per_query == 1 + NUM_NEGATIVES
+  closed = _record(CLOSED)
+  assert closed.num_decodes == 1 and isinstance(closed.constraint, decoding.ItemTrie)
   with pytest.raises(ValueError, match='training task'):
-    params_of(f'p5_{NAME}_sequential_train')
+    _record(f'p5_{NAME}_sequential_train')
+
+
+def test_p5_original_settings_give_hf_decoding(registered):
+  """P5's notebooks: ranking unconstrained, 20 beams, 20 returned, max_length 50; free text
+  greedy to max_length 20 (19 tokens); inputs cut at 512; a query cap."""
+  settings = {
+      'all_items': {
+          'mode': 'hf',
+          'num_beams': 4,
+          'num_return_sequences': 2,
+          'max_length': 50,
+          'early_stopping': True,
+      },
+      'candidates': {'mode': 'hf', 'num_beams': 4, 'max_length': 50},
+      'score_yes_no': {'p5_step_index': True},
+      '2-2': {
+          'num_beams': 1,
+          'num_return_sequences': 1,
+          'max_length': 20,
+          'min_length': 10,
+          'max_examples': 7,
+      },
+  }
+  ranking = _record(ALL_ITEMS, settings=settings, input_length=512)
+  assert ranking.constraint is None and ranking.constraint_fn is None
+  assert (ranking.num_decodes, ranking.returned, ranking.max_decode_len) == (4, 2, 49)
+  assert ranking.decode_fn is decoding.beam_search and ranking.input_length == 512
+  assert ranking.decoder_params['mode'] == 'hf' and ranking.decoder_params['early_stopping']
+  cands = _record(CANDIDATES, settings=settings)
+  assert cands.side_features == () and cands.constraint_fn is None
+  greedy = _record(f'p5_{NAME}_sequential_2_2', settings=settings)
+  assert greedy.decode_fn is decoding.greedy_search and greedy.num_decodes == 1
+  assert greedy.max_decode_len == 19 and greedy.max_queries == 7
+  assert greedy.decoder_params['min_length'] == 10
+  assert _record(YES_NO, settings=settings).rows_per_query == 1 + NUM_NEGATIVES
 
 
 def _decodes(evaluator, params, name):
@@ -131,7 +180,7 @@ def test_all_items_decodes_are_valid_item_ids(evaluator, params):
 
 def test_candidate_decodes_come_from_each_examples_list(evaluator, params):
   index = tasks.task_info(CANDIDATES).context().index
-  examples = evaluator._examples(CANDIDATES, ('candidates',))['candidates']
+  examples = evaluator.examples(CANDIDATES, ('candidates',))['candidates']
   indices, rows = _decodes(evaluator, params, CANDIDATES)
   for i, row in zip(indices, rows):
     listed = {' '.join(index.item_to_tokens(int(c)).split()) for c in examples[i] if c}
@@ -163,7 +212,7 @@ def test_yes_no_scores_are_p_yes(evaluator, params, model):
 
 def test_results_have_popularity_rows_next_to_tasks(evaluator, params, tmp_path):
   results = evaluator.evaluate(params, step=0)
-  popularity = evaluator.popularity()
+  popularity = evaluator.extra_rows()
   assert set(popularity) == {f'popularity/{t}' for t in (ALL_ITEMS, CANDIDATES, YES_NO)}
   assert all(0.0 <= v <= 1.0 for r in popularity.values() for v in r.values())
   assert set(popularity[f'popularity/{ALL_ITEMS}']) == set(results[ALL_ITEMS])
@@ -171,7 +220,8 @@ def test_results_have_popularity_rows_next_to_tasks(evaluator, params, tmp_path)
   results.update(popularity)
   stored = json.loads(open(write_results(results, str(tmp_path))).read())
   assert stored == results
-  rows = [line.split()[0] for line in format_table(results).splitlines()[2:]]
+  table = format_table(results).splitlines()
+  rows = [line.split('|')[1].strip() for line in table if line.startswith('|')]
   assert rows[rows.index(ALL_ITEMS) + 1] == f'popularity/{ALL_ITEMS}'
   assert rows[rows.index(YES_NO) + 1] == f'popularity/{YES_NO}'
 
