@@ -49,6 +49,7 @@ def _review(path: str, split: str, index: int, record: Any) -> RawReview:
       explanation=record.get('explanation'),
       feature=record.get('feature'),
       split=split,
+      user_name=record.get('reviewerName') if isinstance(record.get('reviewerName'), str) else None,
   )
 
 

@@ -39,7 +39,8 @@ def read_raw(
 def build_records(raw: RawDataset, protocol: str, seed: int, num_negatives: int) -> dict[str, Any]:
   """Numbered users/items/sequences/reviews/negatives, ready to write."""
   user_ids, item_ids = protocols.assign_ids(raw, protocol, seed)
-  users = [{'user': user_ids[u], 'raw_id': u, 'name': raw.users.get(u) or u} for u in raw.sequences]
+  names = protocols.user_names(raw, protocol)
+  users = [{'user': user_ids[u], 'raw_id': u, 'name': names.get(u) or u} for u in raw.sequences]
   items = [
       {
           'item': item_ids[i],
@@ -100,6 +101,7 @@ def _review_records(
           'text': r.text,
           'explanation': r.explanation,
           'feature': r.feature,
+          'user_name': r.user_name,  # this review's reviewerName (P5's families 1, 3, 4)
           'time': r.time,
           'split': s,
       }

@@ -21,7 +21,7 @@ from p5jax.data.records import RawDataset
 from p5jax.protocols import PROTOCOLS, check_protocol
 from p5jax.seeds import purpose_rng
 
-__all__ = ['P5_SHUFFLE_SEED', 'PROTOCOLS', 'assign_ids']
+__all__ = ['P5_SHUFFLE_SEED', 'PROTOCOLS', 'assign_ids', 'user_names']
 P5_SHUFFLE_SEED = 2022
 
 
@@ -50,3 +50,21 @@ def assign_ids(raw: RawDataset, protocol: str, seed: int) -> tuple[dict[str, int
       {u: n for n, u in enumerate(users, start=1)},
       {items[k]: n for n, k in enumerate(order, start=1)},
   )
+
+
+def user_names(raw: RawDataset, protocol: str) -> dict[str, str]:
+  """raw user -> the name prompts show (`user_desc` of the sequential and direct families).
+
+  Under `original`, a source with per-review names (raw Amazon files, not P5's release, whose
+  `user_id2name.pkl` already holds P5's names) gets P5's `user_id2name`: its reviews in file
+  order, each overwriting the user's name with its `reviewerName` or, without one, the raw
+  reviewer id. Otherwise the source's own name per user.
+  """
+  if check_protocol(protocol) != 'original' or raw.user_numbers is not None:
+    return dict(raw.users)
+  if not any(r.user_name for r in raw.reviews):
+    return dict(raw.users)
+  names = dict(raw.users)
+  for review in raw.reviews:
+    names[review.user] = review.user_name or review.user
+  return names

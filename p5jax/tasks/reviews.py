@@ -33,6 +33,15 @@ def records(
   return rows
 
 
+def review_user_desc(ctx: DatasetContext, record: dict) -> str:
+  """The user as a review-based prompt names them: under the original protocol P5's name of
+  that review (its reviewerName, else the raw reviewer id); otherwise the user's one name."""
+  if ctx.corrected:
+    return ctx.user_desc(int(record['user']))
+  user = ctx.dataset.users.get(int(record['user'])) or {}
+  return record.get('user_name') or user.get('raw_id') or ctx.user_desc(int(record['user']))
+
+
 def slot_values(
     ctx: DatasetContext, template: Template, record: dict, split: str, rng: np.random.Generator
 ) -> dict:
@@ -40,7 +49,7 @@ def slot_values(
   user, item, rating = int(record['user']), int(record['item']), float(record['rating'])
   values = {
       'user_id': ctx.user_id(user),
-      'user_desc': ctx.user_desc(user),
+      'user_desc': review_user_desc(ctx, record),
       'item_id': ctx.item_id(item),
       'item_title': ctx.item_title(item),
       'brand': ctx.item_field(item, 'brand', 'unknown brand'),

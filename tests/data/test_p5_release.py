@@ -29,6 +29,7 @@ def _release(tmp_path, raw):
           'unixReviewTime': t,
           'explanation': 'e',
           'feature': 'f',
+          **({'reviewerName': f'Name{u}.{t}'} if t else {}),
       }
       for u, s in seqs.items()
       for t, i in enumerate(s)
@@ -55,6 +56,8 @@ def test_original_keeps_released_ids_splits_and_negatives(tmp_path, raw):
       n: len(v) for n, v in splits.items()
   }
   assert ds.reviews_in('train')[0]['explanation'] == 'e'
+  first, second = ds.reviews_in('train')[:2]  # user 1's reviews at times 0 and 1
+  assert first['user_name'] is None and second['user_name'] == 'Name1.1'
 
 
 def test_corrected_recomputes_from_released_files(tmp_path, raw):

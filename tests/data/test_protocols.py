@@ -2,8 +2,8 @@ import random
 
 import pytest
 
-from p5jax.data.protocols import P5_SHUFFLE_SEED, assign_ids
-from p5jax.data.records import RawDataset, RawItem
+from p5jax.data.protocols import P5_SHUFFLE_SEED, assign_ids, user_names
+from p5jax.data.records import RawDataset, RawItem, RawReview
 
 
 def _raw(name='beauty'):
@@ -56,3 +56,17 @@ def test_corrected_ignores_sequence_order_and_is_seeded():
 def test_unknown_protocol():
   with pytest.raises(ValueError, match='protocol must be one of'):
     assign_ids(_raw(), 'fixed', 0)
+
+
+def test_original_user_names_follow_p5s_last_review():
+  """P5's user_id2name: the last review in file order wins, a nameless one writes the raw id."""
+  raw = _raw()
+  raw.users = {'ann': 'Ann B', 'bob': 'Bob', 'cat': 'Cat', 'dan': 'Dan'}
+  raw.reviews = [
+      RawReview('ann', 'x', 5.0, 1, user_name='Ann A'),
+      RawReview('ann', 'y', 5.0, 2, user_name=None),
+      RawReview('bob', 'y', 5.0, 1, user_name='Bobby'),
+  ]
+  names = user_names(raw, 'original')
+  assert names['ann'] == 'ann' and names['bob'] == 'Bobby' and names['cat'] == 'Cat'
+  assert user_names(raw, 'corrected') == raw.users

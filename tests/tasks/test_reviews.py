@@ -75,3 +75,19 @@ def test_explanation_with_rating_target_and_zero_shot(make_context):
       f'price : {item["price"]}'
   )
   assert z['targets'] == ('like' if r['rating'] >= 4 else 'dislike')
+
+
+def test_original_names_the_reviewer_of_each_review(make_context):
+  """P5's families 1/3/4: the review's reviewerName, else its raw reviewer id."""
+  template = AMAZON['1-10']
+  assert 'user_desc' in template.slots
+  for protocol in ('original', 'corrected'):
+    ctx = make_context(protocol)
+    record = dict(ctx.dataset.reviews_in('test')[0], user_name='Reviewer Zed')
+    user = int(record['user'])
+    named = reviews.review_user_desc(ctx, record)
+    anonymous = reviews.review_user_desc(ctx, dict(record, user_name=None))
+    if protocol == 'original':
+      assert (named, anonymous) == ('Reviewer Zed', ctx.dataset.users[user]['raw_id'])
+    else:
+      assert named == anonymous == ctx.user_desc(user)
