@@ -10,17 +10,20 @@ ID written `1 7 3` costs three pieces, not six; byte fallback covers any unseen 
 BPE, not unigram: on small corpora (the demo's few thousand distinct sentences) SentencePiece's
 unigram trainer stops at a few hundred pieces whatever `vocab_size` asks for and splits even the
 prompt words (`▁fo l low ing`), which makes every example several times longer. Or, with
-`base_model=` (e.g. T5's `spiece.model`), that model is used with the index tokens appended as
-user-defined pieces (their ids follow the base pieces, before the extra ids).
+`base_model=` (e.g. T5's `spiece.model`, or a Hugging Face T5 directory holding it), that model
+is used with the index tokens appended as user-defined pieces (their ids follow the base
+pieces, before the extra ids): P5's vocabulary, when the scheme adds no tokens.
 
 Newlines: SentencePiece's default `nmt_nfkc` normaliser (ours and T5's) turns `\n` into a space,
 so P5's `"... : \n {} \n ..."` prompts encode exactly like `"... : {} ..."` and decode without
 the newline. This is what P5 trained on with T5's tokenizer; we keep it so both vocabularies
 behave the same, and `normalize_text` applies the same rule to text compared after decoding.
 
-The model is cached at `<prepared_dir>/vocab/<scheme>.model` (written atomically) next to a
-`<scheme>.json` of the settings it was built with; a cached model is reused only when those
-settings match.
+The model is cached at `<prepared_dir>/vocab/<scheme>.model` (written atomically; from a base
+model `<scheme>.base-<digest>.model`, so both can live side by side) next to a `.json` of the
+settings it was built with; a cached model is reused only when those settings match.
+`padded_vocab_size` is the model's embedding size for a vocabulary (a multiple of 128, as T5's
+32128 for 32100 pieces).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from p5jax.indexing.registry import prepared_index
 
 DEFAULT_VOCAB_SIZE = 4000  # learned pieces besides specials, bytes and index tokens
 DEFAULT_EXTRA_IDS = 100
+VOCAB_SIZE_MULTIPLE = 128
+BASE_MODEL_FILE = 'spiece.model'  # the SentencePiece model of a Hugging Face T5 directory
 WORD_DIGITS = tuple(f'\u2581{d}' for d in range(10))  # '▁0'..'▁9'
 TRAINER_VERSION = 'bpe-word-digits-1'  # part of the cache key: bump when training changes
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
@@ -150,14 +155,18 @@ def build_vocabulary(
     base_model: str | None = None,
 ) -> seqio.SentencePieceVocabulary:
   """The vocabulary for `scheme` on this prepared dataset, trained (or extended from
-  `base_model`) once and cached in `<prepared_dir>/vocab/<scheme>.model`."""
+  `base_model`: a SentencePiece model file or a directory holding `spiece.model`) once and
+  cached under `<prepared_dir>/vocab/`."""
   dataset = _load_dataset(prepared_dir)
   index = prepared_index(prepared_dir, scheme, dataset)
   base_digest = None
+  name = scheme
   if base_model is not None:
+    base_model = base_model_file(base_model)
     with open(base_model, 'rb') as f:
       base_bytes = f.read()
     base_digest = hashlib.sha256(base_bytes).hexdigest()
+    name = f'{scheme}.base-{base_digest[:12]}'
   settings = {
       'scheme': scheme,
       'trainer': None if base_model else TRAINER_VERSION,
@@ -167,8 +176,8 @@ def build_vocabulary(
           json.dumps(index.to_json(), sort_keys=True).encode('utf-8')
       ).hexdigest(),
   }
-  model_path = os.path.join(prepared_dir, 'vocab', f'{scheme}.model')
-  settings_path = os.path.join(prepared_dir, 'vocab', f'{scheme}.json')
+  model_path = os.path.join(prepared_dir, 'vocab', f'{name}.model')
+  settings_path = os.path.join(prepared_dir, 'vocab', f'{name}.json')
   if os.path.exists(model_path) and os.path.exists(settings_path):
     with open(settings_path, encoding='utf-8') as f:
       if json.load(f) == settings:
@@ -182,6 +191,21 @@ def build_vocabulary(
   atomic_write_bytes(model_path, model)
   atomic_write_bytes(settings_path, json.dumps(settings, indent=1).encode('utf-8'))
   return load_vocabulary(model_path, extra_ids=extra_ids)
+
+
+def base_model_file(path: str) -> str:
+  """`path` itself, or the `spiece.model` inside a (Hugging Face T5) directory."""
+  model = os.path.join(path, BASE_MODEL_FILE) if os.path.isdir(path) else path
+  if not os.path.isfile(model):
+    raise FileNotFoundError(
+        f'{model}: no SentencePiece model (give a .model file or a directory with {BASE_MODEL_FILE})'
+    )
+  return model
+
+
+def padded_vocab_size(vocabulary: seqio.Vocabulary, multiple: int = VOCAB_SIZE_MULTIPLE) -> int:
+  """The model's vocabulary rows for `vocabulary`: its size rounded up to `multiple`."""
+  return -(-int(vocabulary.vocab_size) // multiple) * multiple
 
 
 def load_vocabulary(path: str, extra_ids: int = DEFAULT_EXTRA_IDS) -> seqio.SentencePieceVocabulary:

@@ -208,3 +208,67 @@ def load_hf_t5(path: str, **config_overrides: Any) -> tuple[T5Config, dict[str, 
   if config_overrides:
     config = T5Config(**{**config.__dict__, **config_overrides})
   return config, _params_from_state(state, config)
+
+
+HF_CONFIG_FILE = 'config.json'
+HF_WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')
+# Parameters a Hugging Face T5 lacks and P5 initialises fresh: the whole-word embedding.
+_NEW_IN_P5 = ('word_embedder',)
+# Parameters with a vocabulary axis (path suffix -> axis): entries beyond the checkpoint's keep
+# their fresh initialisation.
+_VOCAB_AXIS = {"['token_embedder']['embedding']": 0, "['logits_dense']['kernel']": 1}
+
+
+def is_hf_checkpoint(path: str | None) -> bool:
+  """Whether `path` is a Hugging Face T5 directory (config.json and a weights file)."""
+  return (
+      path is not None
+      and os.path.isfile(os.path.join(path, HF_CONFIG_FILE))
+      and any(os.path.isfile(os.path.join(path, f)) for f in HF_WEIGHT_FILES)
+  )
+
+
+def hf_initial_params(path: str, fresh_params: Any, *, fallback_to_scratch: bool = False) -> Any:
+  """Params shaped and placed like `fresh_params`, taken from a Hugging Face T5 directory.
+
+  This is P5's start: `from_pretrained('t5-small')` with the vocabulary resized. The
+  checkpoint's token rows fill the first rows of the embedding (the model's vocabulary must
+  extend the checkpoint's, e.g. T5's `spiece.model` plus appended ID tokens); further rows and
+  P5's whole-word embedding keep their fresh initialisation. Any other parameter the checkpoint
+  lacks is an error unless `fallback_to_scratch`; a shape that does not fit always is.
+  """
+  import jax
+
+  _, stored = load_hf_t5(path)
+  stored_flat = {
+      jax.tree_util.keystr(p): v for p, v in jax.tree_util.tree_flatten_with_path(stored)[0]
+  }
+  paths, treedef = jax.tree_util.tree_flatten_with_path(fresh_params)
+  leaves, missing = [], []
+  for key_path, fresh in paths:
+    key = jax.tree_util.keystr(key_path)
+    value = stored_flat.get(key)
+    if value is None:
+      if not any(f"['{name}']" in key for name in _NEW_IN_P5):
+        missing.append(key)
+      leaves.append(fresh)
+      continue
+    axis = next((a for k, a in _VOCAB_AXIS.items() if key.endswith(k)), None)
+    if axis is not None and value.ndim == 2 and value.shape[1 - axis] == fresh.shape[1 - axis]:
+      if value.shape[axis] > fresh.shape[axis]:
+        raise ValueError(
+            f'{path}: the checkpoint has {value.shape[axis]} vocabulary rows but the model only '
+            f"{fresh.shape[axis]}: build the vocabulary from the checkpoint's SentencePiece "
+            'model (BASE_SPM_MODEL) so that token ids match'
+        )
+      rest = np.take(np.asarray(fresh), np.arange(value.shape[axis], fresh.shape[axis]), axis)
+      value = np.concatenate([value, rest.astype(value.dtype)], axis=axis)
+    if tuple(value.shape) != tuple(fresh.shape):
+      raise ValueError(
+          f'{path}: param {key} has shape {tuple(value.shape)}, the model expects '
+          f"{tuple(fresh.shape)} (model dimensions differ from the checkpoint's config.json)"
+      )
+    leaves.append(jax.device_put(value.astype(fresh.dtype), fresh.sharding))
+  if missing and not fallback_to_scratch:
+    raise ValueError(f'{path} lacks params {missing[:5]}; the model does not match this checkpoint')
+  return jax.tree_util.tree_unflatten(treedef, leaves)

@@ -51,7 +51,7 @@ class DecodingSettings:
     mode: 'constrained' (beams restricted to the valid answers: item IDs, the example's
       candidates, the closed answer set; p5jax's exhaustive beam search) or 'hf' (Hugging
       Face's unconstrained ``generate``: greedy when ``num_beams`` is 1).
-    num_beams, num_return_sequences: beams kept and decodes returned (None: ``num_beams``).
+    num_beams, num_return_sequences: beams kept and decodes returned, best first.
     max_length, min_length: Hugging Face's lengths, which count the decoder start token: at
       most ``max_length - 1`` tokens are generated, EOS included. ``max_length`` None: the
       longest valid answer of a constrained task, else Hugging Face's default 20.
@@ -65,7 +65,7 @@ class DecodingSettings:
 
   mode: str = 'constrained'
   num_beams: int = 1
-  num_return_sequences: int | None = None
+  num_return_sequences: int = 1
   max_length: int | None = None
   min_length: int = 0
   repetition_penalty: float = 1.0
@@ -79,24 +79,18 @@ class DecodingSettings:
   def __post_init__(self):
     if self.mode not in GENERATION_MODES:
       raise ValueError(f'mode must be one of {GENERATION_MODES}, got {self.mode!r}')
-    returned = self.num_return_sequences or self.num_beams
-    if self.num_beams < 1 or not 1 <= returned <= self.num_beams:
+    if not 1 <= self.num_return_sequences <= self.num_beams:
       raise ValueError(f'need num_beams >= num_return_sequences >= 1: {self}')
     if self.num_beams % self.num_beam_groups:
       raise ValueError(f'num_beams must be a multiple of num_beam_groups: {self}')
     if self.max_length is not None and self.max_length < max(2, self.min_length):
       raise ValueError(f'max_length must be >= 2 and >= min_length: {self}')
 
-  @property
-  def returned(self) -> int:
-    return self.num_return_sequences or self.num_beams
-
-
 def default_settings(spec: DecodingSpec, num_beams: int) -> DecodingSettings:
-  """The corrected protocol's settings of a mode: ranking constrained with ``num_beams``,
-  closed answers constrained, free text greedy up to Hugging Face's default length."""
+  """The corrected protocol's settings of a mode: ranking constrained with ``num_beams`` (all
+  returned), closed answers constrained, free text greedy up to Hugging Face's default length."""
   if spec.mode in ('all_items', 'candidates'):
-    return DecodingSettings('constrained', num_beams=num_beams)
+    return DecodingSettings('constrained', num_beams=num_beams, num_return_sequences=num_beams)
   if spec.mode == 'free':
     return DecodingSettings('hf', max_length=HF_DEFAULT_MAX_LENGTH)
   return DecodingSettings('constrained')

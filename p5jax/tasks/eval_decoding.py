@@ -233,7 +233,7 @@ def p5_task_decoding(
         **common,
     )
   decode_fn, params = decoder(s, score_mode=score_mode)
-  beams = dict(num_decodes=s.num_beams, num_returned=s.returned, decode_fn=decode_fn)
+  beams = dict(num_decodes=s.num_beams, num_returned=s.num_return_sequences, decode_fn=decode_fn)
   constrained = s.mode == 'constrained'
   if spec.mode in ('all_items', 'candidates'):
     tokens = _item_tokens(info.context(), vocabulary, eos_id)

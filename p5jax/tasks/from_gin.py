@@ -11,7 +11,8 @@ lookup. It registers the dataset bound to ``configured_dataset`` in the dataset 
       prepared_dir = '/data/p5/beauty'
       id_scheme = 'cid'
 
-``dataset_vocabulary(name)`` gives the registered dataset's vocabulary for ``VOCABULARY``.
+``dataset_vocabulary(name)`` gives the registered dataset's vocabulary for ``VOCABULARY`` and
+``dataset_vocab_size(name)`` the model's matching ``VOCAB_SIZE``.
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ def configured_dataset(
     seed: int = 0,
     input_length: int = 512,
     rates: Mapping[str, float] | None = None,
+    base_spm_model: str | None = None,
 ) -> tuple[str, ...]:
   """Registers the gin-bound dataset (nothing when no name is bound, e.g. for the demo).
 
   ``input_length``: the input pieces the corrected protocol fits a history into (drop the
   oldest items first); set it to TASK_FEATURE_LENGTHS['inputs'] when training shorter, so
-  seqio's cut at the end never removes the most recent items.
+  seqio's cut at the end never removes the most recent items. ``base_spm_model``: extend this
+  SentencePiece model (e.g. T5's: a file, or a Hugging Face T5 directory holding
+  ``spiece.model``) with the scheme's tokens instead of training a vocabulary.
   """
   if name is None:
     return ()
@@ -48,7 +52,14 @@ def configured_dataset(
         'prepared_dir (the output of p5jax-prepare)'
     )
   return register_dataset(
-      name, prepared_dir, id_scheme, protocol, seed=seed, input_length=input_length, rates=rates
+      name,
+      prepared_dir,
+      id_scheme,
+      protocol,
+      seed=seed,
+      input_length=input_length,
+      rates=rates,
+      base_spm_model=base_spm_model,
   )
 
 
@@ -64,6 +75,15 @@ def dataset_vocabulary(name: str = gin.REQUIRED) -> seqio.Vocabulary:
         'p5jax.tasks.from_gin.configured_dataset.name/prepared_dir, or use the demo'
     ) from err
   return task.output_features['targets'].vocabulary
+
+
+@gin.configurable
+def dataset_vocab_size(name: str = gin.REQUIRED) -> int:
+  """The model's vocabulary rows for registered dataset ``name``: its vocabulary's size rounded
+  up to a multiple of 128 (T5: 32,100 pieces, 32,128 rows). ``VOCAB_SIZE`` binds to it."""
+  from p5jax.vocab import padded_vocab_size
+
+  return padded_vocab_size(dataset_vocabulary(name))
 
 
 def register_from_gin() -> tuple[str, ...]:

@@ -68,14 +68,16 @@ def _read_manifest(prepared_dir: str) -> dict:
 
 
 @functools.cache
-def _vocabulary(prepared_dir: PreparedDir, scheme: str) -> seqio.SentencePieceVocabulary:
+def _vocabulary(
+    prepared_dir: PreparedDir, scheme: str, base_spm_model: str | None = None
+) -> seqio.SentencePieceVocabulary:
   from p5jax.vocab import build_vocabulary
 
-  return build_vocabulary(_resolve(prepared_dir), scheme)
+  return build_vocabulary(_resolve(prepared_dir), scheme, base_model=base_spm_model)
 
 
-def _model_file(prepared_dir: PreparedDir, scheme: str) -> str:
-  return _vocabulary(prepared_dir, scheme).sentencepiece_model_file
+def _model_file(prepared_dir: PreparedDir, scheme: str, base_spm_model: str | None = None) -> str:
+  return _vocabulary(prepared_dir, scheme, base_spm_model).sentencepiece_model_file
 
 
 @functools.cache
@@ -86,13 +88,14 @@ def _context(
     seed: int,
     variant: str | None,
     input_length: int,
+    base_spm_model: str | None = None,
 ) -> DatasetContext:
   from p5jax.data import PreparedDataset
   from p5jax.indexing import prepared_index
 
   path = _resolve(prepared_dir)
   dataset = PreparedDataset.load(path)
-  vocab = _vocabulary(prepared_dir, scheme)
+  vocab = _vocabulary(prepared_dir, scheme, base_spm_model)
   return DatasetContext(
       dataset=dataset,
       index=prepared_index(path, scheme, dataset),
@@ -155,6 +158,7 @@ def register_dataset(
     input_length: int = 512,
     train_epochs: int | None = None,
     shuffle_buffer_size: int = 1000,
+    base_spm_model: str | None = None,
 ) -> tuple[str, ...]:
   """Registers every P5 task and mixture of a prepared dataset; returns the registered names.
 
@@ -171,6 +175,8 @@ def register_dataset(
     input_length: input pieces (with EOS) the corrected protocol fits histories into.
     train_epochs: epochs a training split yields (None: forever).
     shuffle_buffer_size: seqio's example shuffle buffer of every task (when shuffling).
+    base_spm_model: a SentencePiece model (or a Hugging Face T5 directory with spiece.model)
+      that the vocabulary extends with the scheme's tokens (`p5jax.vocab`); None trains one.
   Idempotent: the same arguments again do nothing; different ones replace the registration.
   """
   key = (
@@ -184,6 +190,7 @@ def register_dataset(
       input_length,
       train_epochs,
       shuffle_buffer_size,
+      base_spm_model,
   )
   with _LOCK:
     if name in _REGISTERED and _REGISTERED[name][0] == key:
@@ -195,9 +202,11 @@ def register_dataset(
       families_present = families_present or families.available_families(manifest, variant)
       protocol = protocol or manifest.get('protocol', 'original')
     context = functools.partial(
-        _context, prepared_dir, id_scheme, protocol, seed, variant, input_length
+        _context, prepared_dir, id_scheme, protocol, seed, variant, input_length, base_spm_model
     )
-    vocab = LazySentencePieceVocabulary(functools.partial(_model_file, prepared_dir, id_scheme))
+    vocab = LazySentencePieceVocabulary(
+        functools.partial(_model_file, prepared_dir, id_scheme, base_spm_model)
+    )
     common = dict(
         preprocessors=_PREPROCESSORS,
         output_features=_output_features(vocab),

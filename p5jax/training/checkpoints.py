@@ -35,9 +35,11 @@ class RestoreCheckpointConfig:
   """Where to initialise from when `MODEL_DIR` has no checkpoint of its own.
 
   `path` is a `checkpoint_<step>` directory or a directory holding them (then the latest is
-  used). Only params are taken (fine-tuning starts with a fresh optimizer). With
-  `fallback_to_scratch`, params absent from the checkpoint keep their fresh init (e.g. P5's
-  whole-word embedding on top of T5 weights); otherwise a missing param is an error.
+  used), or a Hugging Face T5 directory (`config.json` + weights: P5's pretrained start, see
+  `p5jax.models.hf_convert.hf_initial_params`). Only params are taken (fine-tuning starts with
+  a fresh optimizer). With `fallback_to_scratch`, params absent from the checkpoint keep their
+  fresh init (e.g. P5's whole-word embedding on top of T5 weights); otherwise a missing param
+  is an error.
   """
 
   path: str | None = None
@@ -162,7 +164,14 @@ def restore_params(cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
   """Params from `cfg.path` placed like `fresh_params`; see `RestoreCheckpointConfig`.
 
   The stored tree is read whole, so this is for initialisation only (not for resuming).
+  A Hugging Face T5 directory is converted (`p5jax.models.hf_convert.hf_initial_params`).
   """
+  from p5jax.models import hf_convert
+
+  if hf_convert.is_hf_checkpoint(cfg.path):
+    return hf_convert.hf_initial_params(
+        cfg.path, fresh_params, fallback_to_scratch=cfg.fallback_to_scratch
+    )
   state_dir = _resolve_params_path(cfg.path)
   try:
     stored = ocp.StandardCheckpointer().restore(state_dir)['params']

@@ -98,7 +98,7 @@ def test_settings_resolve_mode_then_template():
   got = decoding.settings_for('3-12', spec, 20, overrides)
   assert (got.max_length, got.num_beams, got.num_beam_groups, got.min_length) == (30, 12, 3, 9)
   ranking = decoding.settings_for('2-3', decoding.decoding_for(AMAZON['2-3']), 20)
-  assert (ranking.mode, ranking.num_beams, ranking.returned) == ('constrained', 20, 20)
+  assert (ranking.mode, ranking.num_beams, ranking.num_return_sequences) == ('constrained', 20, 20)
   with pytest.raises(ValueError, match='unknown fields'):
     decoding.settings_for('3-12', spec, 20, {'3-12': {'beams': 3}})
   with pytest.raises(ValueError, match='multiple of num_beam_groups'):
