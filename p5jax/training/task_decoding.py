@@ -103,7 +103,7 @@ def yes_score_fn(
 
     def first_step(model, params, batch):
       return decoding.yes_probability(
-          lambda b: _logits(model, params, b), batch, yes_id=int(yes[0]), no_id=int(no[0])
+          lambda b: model.compute_logits(params, b), batch, yes_id=int(yes[0]), no_id=int(no[0])
       )
 
     return first_step
@@ -128,16 +128,6 @@ def yes_score_fn(
     return jax.nn.softmax(jnp.stack(loglik, axis=-1), axis=-1)[:, 0]
 
   return sequences
-
-
-def _logits(model: Any, params: Any, batch: Batch) -> jnp.ndarray:
-  return model.module.apply(
-      {'params': params},
-      batch['encoder_input_tokens'],
-      batch['decoder_input_tokens'],
-      batch['decoder_target_tokens'],
-      enable_dropout=False,
-  )
 
 
 @gin.configurable
