@@ -1,12 +1,30 @@
-"""Jit-compatible beam search (and greedy search) with optional trie constraints.
+"""The beam search entry point: p5jax's exact constrained search or Hugging Face's semantics.
 
-Call these inside ``jax.jit`` (the model wrapper does); the whole decode is one
-``lax.while_loop``. The decoder is reached only through a ``StepFn`` (docs/CONTRACTS.md §1):
+Call it inside ``jax.jit`` (the model wrapper does); every decode is one ``lax.while_loop`` over
+a ``StepFn`` (``p5jax.decoding.step``). ``EncoderDecoderModel.predict_batch_with_aux`` passes
+its ``decoder_params`` here as keywords, so gin (or a per-task decoding record) selects the
+search per task. The settings, by keyword:
 
-    step_fn(token_ids int32 [B*K], cache, vocab_subset int32 [B*K, F] | None)
-        -> (logits float32 [B*K, V] or [B*K, F], new cache)
+- ``mode``: ``'constrained'`` (default; below) or ``'hf'`` (``p5jax.decoding.hf_beam``: the
+  strings and order of Hugging Face ``generate``; ``num_beams=1`` is its greedy search).
+- ``num_beams``: beam width K (default ``num_decodes``); the ``num_decodes`` best of the K
+  come back (HF's ``num_return_sequences``).
+- ``max_decode_len``: tokens generated at most, EOS included. ``predict_batch_with_aux`` also
+  takes ``max_length`` in Hugging Face's meaning (counting the decoder start token, so
+  ``max_decode_len = max_length - 1``); without it the batch's decoder length is used.
+- ``min_length`` (HF's meaning, counting the start token), ``repetition_penalty`` (HF's
+  formula on log-probs): ``p5jax.decoding.processors``; both modes.
+- ``alpha``: the length-penalty exponent (HF's ``length_penalty``); ``length_penalty``:
+  ``'hf'`` (``sum / len**alpha``) or ``'gnmt'`` (constrained mode only).
+- ``early_stopping`` (hf mode; True or False, HF's meaning), ``num_beam_groups`` and
+  ``diversity_penalty`` (hf mode: group / diverse beam search).
+- ``constraint``: an ``ItemTrie`` (all items, per-example candidates, an answer set) or None;
+  ``score_mode``: ``'allowed'`` (normalise over the allowed tokens; the model computes only
+  their logits) or ``'full'`` (normalise over the vocabulary, then mask: HF's
+  ``prefix_allowed_tokens_fn``); default 'allowed' in constrained mode, 'full' in hf mode.
+- ``early_stop`` (constrained mode): stop at the exact bound below (never changes results).
 
-Search scheme (exact w.r.t. its beam): each step, every live beam proposes its best ``C``
+Constrained mode (exact w.r.t. its beam): each step, every live beam proposes its best ``C``
 continuations (C = 2K, or fewer when fewer tokens are allowed), the best ``2K`` of the
 ``K * C`` candidates are taken per example, the EOS-terminated ones are merged into the ``K``
 finished hypotheses (scored with the length penalty) and the best ``K`` others stay live.
@@ -15,118 +33,28 @@ early once, for every example, the K-th finished score beats the best score any 
 still reach (log-probs are <= 0, so the bound is its current sum divided by the largest length
 penalty still possible). With ``K`` at least the number of valid prefixes at every depth this
 is exhaustive, which is what the oracle test checks. The first step runs the model on one row
-per example (the K beams would be identical) and only then expands to K beams.
+per example (the K beams would be identical) and only then expands to K beams. Beams that run
+out of valid continuations die (score -inf); a slot that never received a valid hypothesis
+is returned with score -inf and all-pad tokens, never a fake item. Without a constraint,
+hypotheses that reach the length limit compete too (as in HF).
 
-Constraints are ``p5jax.decoding.trie.ItemTrie`` forests. ``score_mode='allowed'`` normalises
-over the allowed tokens and asks the model only for their logits (``vocab_subset``), which
-skips the full-vocabulary output layer; ``score_mode='full'`` normalises over the whole
-vocabulary and then masks (Hugging Face ``prefix_allowed_tokens_fn`` semantics). Beams that
-run out of valid continuations die (score -inf); a slot that never received a valid
-hypothesis is returned with score -inf and all-pad tokens, never a fake item.
-
-Outputs are best first: sequences int32 [B, K, L], scores float32 [B, K] (length-penalised
-log-probabilities, the number the ranking used).
+Outputs are best first: sequences int32 [B, num_decodes, L], scores float32 [B, num_decodes]
+(length-penalised log-probabilities, the number the ranking used).
 """
 
 from __future__ import annotations
-
-from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
 
 from p5jax.decoding import trie as trie_lib
+from p5jax.decoding.greedy import greedy_search
+from p5jax.decoding.hf_beam import hf_beam_search
 from p5jax.decoding.length_penalty import length_penalty as _penalty
+from p5jax.decoding.processors import make_process
+from p5jax.decoding.step import NEG_INF, SCORE_MODES, PyTree, StepFn, gather_beams, step_candidates
 
-PyTree = Any
-NEG_INF = -jnp.inf
-SCORE_MODES = ('allowed', 'full')
-
-
-class StepFn(Protocol):
-  """One decoder step over B*K beam rows (see module docstring)."""
-
-  def __call__(
-      self, token_ids: jax.Array, cache: PyTree, vocab_subset: jax.Array | None = None
-  ) -> tuple[jax.Array, PyTree]:
-    ...
-
-
-def masked_log_softmax(logits: jax.Array, ok: jax.Array) -> jax.Array:
-  """log-softmax over the entries where ``ok`` (last axis); -inf elsewhere and on empty rows."""
-  x = jnp.where(ok, logits, NEG_INF)
-  top = jnp.max(x, axis=-1, keepdims=True)
-  top = jnp.where(jnp.isfinite(top), top, 0.0)
-  total = jnp.sum(jnp.where(ok, jnp.exp(x - top), 0.0), axis=-1, keepdims=True)
-  return jnp.where(ok, x - top - jnp.log(total), NEG_INF)
-
-
-def gather_beams(cache: PyTree, flat_index: jax.Array) -> PyTree:
-  """Reorder every cache leaf with a leading B*K dim by ``flat_index`` [B*K]; scalars shared."""
-  return jax.tree_util.tree_map(lambda x: x[flat_index] if jnp.ndim(x) > 0 else x, cache)
-
-
-def _top(lp: jax.Array, tok: jax.Array, width: int) -> tuple[jax.Array, jax.Array]:
-  """Keep the ``width`` best of lp/tok [n, F] (pads with -inf when F < width)."""
-  f = lp.shape[1]
-  if f > width:
-    lp, slot = jax.lax.top_k(lp, width)  # [n, width]
-    return lp, jnp.take_along_axis(tok, slot, axis=1)
-  if f < width:
-    pad = ((0, 0), (0, width - f))
-    return jnp.pad(lp, pad, constant_values=NEG_INF), jnp.pad(tok, pad)
-  return lp, tok
-
-
-def step_candidates(
-    step_fn: StepFn,
-    tokens: jax.Array,
-    cache: PyTree,
-    node: jax.Array,
-    constraint: trie_lib.ItemTrie | None,
-    score_mode: str,
-    width: int,
-) -> tuple[jax.Array, jax.Array, PyTree]:
-  """One model step -> per-beam best continuations (log-prob [n, C], token [n, C]) + cache.
-
-  ``C = width`` except on a purely sparse trie with fan-out F < width, where ``C = F``.
-  """
-  if constraint is None:
-    logits, cache = step_fn(tokens, cache)  # [n, V]
-    lp = jax.nn.log_softmax(logits.astype(jnp.float32))
-    lp, tok = jax.lax.top_k(lp, min(width, lp.shape[1]))
-    return lp, tok.astype(jnp.int32), cache
-
-  dense_width = min(width, constraint.vocab_size)
-
-  def sparse(cache):
-    sub, ok = trie_lib.allowed(constraint, node)  # [n, F]
-    if score_mode == 'allowed':
-      logits, cache = step_fn(tokens, cache, vocab_subset=sub)  # [n, F]
-      lp = masked_log_softmax(logits.astype(jnp.float32), ok)
-    else:
-      logits, cache = step_fn(tokens, cache)  # [n, V]
-      full = jax.nn.log_softmax(logits.astype(jnp.float32))
-      lp = jnp.where(ok, jnp.take_along_axis(full, sub, axis=1), NEG_INF)
-    out_width = dense_width if constraint.has_dense else min(width, sub.shape[1])
-    lp, tok = _top(lp, sub, out_width)
-    return lp, tok, cache
-
-  def dense(cache):
-    logits, cache = step_fn(tokens, cache)  # [n, V]
-    mask = trie_lib.allowed_mask(constraint, node)  # [n, V]
-    logits = logits.astype(jnp.float32)
-    if score_mode == 'allowed':
-      lp = masked_log_softmax(logits, mask)
-    else:
-      lp = jnp.where(mask, jax.nn.log_softmax(logits), NEG_INF)
-    lp, tok = jax.lax.top_k(lp, dense_width)
-    return lp, tok.astype(jnp.int32), cache
-
-  if not constraint.has_dense:
-    return sparse(cache)
-  at_dense = jnp.any((node >= 0) & (constraint.dense_row[jnp.maximum(node, 0)] >= 0))
-  return jax.lax.cond(at_dense, dense, sparse, cache)
+MODES = ('constrained', 'hf')
 
 
 def beam_search(
@@ -137,41 +65,104 @@ def beam_search(
     num_decodes: int,
     max_decode_len: int,
     eos_id: int,
+    mode: str = 'constrained',
+    num_beams: int | None = None,
     alpha: float = 1.0,
     length_penalty: str = 'hf',
     constraint: trie_lib.ItemTrie | None = None,
-    score_mode: str = 'allowed',
+    score_mode: str | None = None,
     bos_id: int = 0,
     early_stop: bool = True,
+    early_stopping: bool = True,
+    min_length: int = 0,
+    repetition_penalty: float = 1.0,
+    num_beam_groups: int = 1,
+    diversity_penalty: float = 0.0,
 ) -> tuple[jax.Array, jax.Array]:
-  """Beam search with K = ``num_decodes`` beams per example; returns the K best, best first.
+  """Decode K = ``num_beams`` beams per example; return the ``num_decodes`` best, best first.
 
-  Args:
-      step_fn: decoder step (``StepFn``); ``cache`` leaves have leading dim B*K (beam-major).
-      batch_size: B.
-      num_decodes: K, the beam width and the number of hypotheses returned.
-      max_decode_len: L, the most tokens generated (EOS included).
-      eos_id: end-of-sequence id.
-      alpha: length-penalty exponent.
-      length_penalty: 'hf' (``score / len**alpha``) or 'gnmt' (``score / ((5+len)/6)**alpha``).
-      constraint: an ``ItemTrie`` (shared or one root per example) or None. Without a
-          constraint, hypotheses that reach L tokens without EOS are also returned (as HF does);
-          with one, only EOS-terminated trie paths are.
-      score_mode: 'allowed' or 'full' (see module docstring); ignored without a constraint.
-      bos_id: decoder start token.
-      early_stop: stop once no live beam can beat the K finished ones (exact; see above).
-
-  Returns:
-      sequences int32 [B, K, L] (pad 0 after EOS), scores float32 [B, K].
+  The keywords are the decoding settings of the module docstring; ``step_fn``'s cache has
+  leading dim ``batch_size * num_beams`` (beam-major). Returns sequences int32
+  [B, num_decodes, max_decode_len] (pad 0 after EOS) and scores float32 [B, num_decodes].
   """
-  if score_mode not in SCORE_MODES:
+  k = num_beams or num_decodes
+  if mode not in MODES:
+    raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+  if score_mode is not None and score_mode not in SCORE_MODES:
     raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
-  _penalty(1, alpha, length_penalty)  # validates the name
-  if num_decodes < 1 or max_decode_len < 1:
+  if num_decodes < 1 or max_decode_len < 1 or k < num_decodes:
     raise ValueError(
-        f'num_decodes ({num_decodes}) and max_decode_len ({max_decode_len}) ' 'must be >= 1'
+        f'need 1 <= num_decodes ({num_decodes}) <= num_beams ({k}) and max_decode_len '
+        f'({max_decode_len}) >= 1'
     )
-  b, k, length = batch_size, num_decodes, max_decode_len
+  if early_stopping not in (True, False):
+    raise ValueError(f'early_stopping must be True or False, got {early_stopping!r}')
+  if repetition_penalty <= 0:
+    raise ValueError(f'repetition_penalty must be > 0, got {repetition_penalty}')
+  common = dict(
+      batch_size=batch_size,
+      max_decode_len=max_decode_len,
+      eos_id=eos_id,
+      constraint=constraint,
+      bos_id=bos_id,
+      min_length=min_length,
+      repetition_penalty=repetition_penalty,
+  )
+  if mode == 'hf':
+    if length_penalty != 'hf':
+      raise ValueError(f"mode='hf' uses length_penalty='hf', got {length_penalty!r}")
+    if k == 1:
+      return greedy_search(step_fn, cache, score_mode=score_mode or 'full', **common)
+    return hf_beam_search(
+        step_fn,
+        cache,
+        num_decodes=num_decodes,
+        num_beams=k,
+        alpha=alpha,
+        early_stopping=early_stopping,
+        num_beam_groups=num_beam_groups,
+        diversity_penalty=diversity_penalty,
+        score_mode=score_mode or 'full',
+        **common,
+    )
+  if num_beam_groups != 1 or diversity_penalty or early_stopping is not True:
+    raise ValueError(
+        "num_beam_groups, diversity_penalty and early_stopping are Hugging Face settings: "
+        "use mode='hf'"
+    )
+  _penalty(1, alpha, length_penalty)  # validates the name
+  seqs, scores = _constrained(
+      step_fn,
+      cache,
+      num_beams=k,
+      alpha=alpha,
+      length_penalty=length_penalty,
+      score_mode=score_mode or 'allowed',
+      early_stop=early_stop,
+      **common,
+  )
+  return seqs[:, :num_decodes], scores[:, :num_decodes]
+
+
+def _constrained(
+    step_fn: StepFn,
+    cache: PyTree,
+    *,
+    batch_size: int,
+    num_beams: int,
+    max_decode_len: int,
+    eos_id: int,
+    alpha: float,
+    length_penalty: str,
+    constraint: trie_lib.ItemTrie | None,
+    score_mode: str,
+    bos_id: int,
+    early_stop: bool,
+    min_length: int,
+    repetition_penalty: float,
+) -> tuple[jax.Array, jax.Array]:
+  """The exact constrained search of the module docstring: K beams, K best, best first."""
+  b, k, length = batch_size, num_beams, max_decode_len
   n = b * k
   width = 2 * k
   rows = jnp.arange(b)[:, None]  # [B, 1]
@@ -192,8 +183,23 @@ def beam_search(
     """One step from k_in live beams per example (1 on the first step, else K) to K."""
     i = state['i']
     k_in = state['live_lp'].shape[1]
+    process = make_process(
+        step=i,
+        prefix=state['live_seq'].reshape(-1, length),
+        eos_id=eos_id,
+        bos_id=bos_id,
+        min_length=min_length,
+        repetition_penalty=repetition_penalty,
+    )
     lp, tok, cache = step_candidates(
-        step_fn, state['tokens'], state['cache'], state['node'], constraint, score_mode, width
+        step_fn,
+        state['tokens'],
+        state['cache'],
+        state['node'],
+        constraint,
+        score_mode,
+        width,
+        process=process,
     )  # [B*k_in, C]
     c = lp.shape[1]
     total = (state['live_lp'].reshape(b * k_in, 1) + lp).reshape(b, k_in * c)
@@ -254,71 +260,3 @@ def beam_search(
     fin_seq = jnp.concatenate([fin_seq, state['live_seq']], axis=1)[rows, keep]
   fin_seq = jnp.where(jnp.isfinite(fin_score)[:, :, None], fin_seq, 0)
   return fin_seq, fin_score
-
-
-def greedy_search(
-    step_fn: StepFn,
-    cache: PyTree,
-    *,
-    batch_size: int,
-    max_decode_len: int,
-    eos_id: int,
-    num_decodes: int = 1,
-    constraint: trie_lib.ItemTrie | None = None,
-    score_mode: str = 'allowed',
-    bos_id: int = 0,
-) -> tuple[jax.Array, jax.Array]:
-  """Argmax decoding with ``beam_search``'s interface (so it can be a wrapper ``decode_fn``).
-
-  Returns sequences int32 [B, 1, L] (pad 0 after EOS) and summed log-probs [B, 1]. A row whose
-  constraint leaves no valid token (or that reaches L without EOS under a constraint) gets
-  score -inf and pad tokens. ``num_decodes`` must be 1.
-  """
-  if num_decodes != 1:
-    raise ValueError(f'greedy_search returns one decode, got num_decodes={num_decodes}')
-  if score_mode not in SCORE_MODES:
-    raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
-  b, length = batch_size, max_decode_len
-  node0 = trie_lib.init(constraint, b) if constraint is not None else jnp.zeros(b, jnp.int32)
-
-  def cond(state):
-    return (state['i'] < length) & ~jnp.all(state['done'])
-
-  def body(state):
-    i = state['i']
-    lp, tok, cache = step_candidates(
-        step_fn, state['tokens'], state['cache'], state['node'], constraint, score_mode, 1
-    )  # [B, 1]
-    lp, tok = lp[:, 0], tok[:, 0]
-    live = ~state['done']
-    seq = state['seq'].at[:, i].set(jnp.where(live, tok, 0))
-    score = state['score'] + jnp.where(live, lp, 0.0)
-    node = state['node']
-    if constraint is not None:
-      node = trie_lib.advance(constraint, node, tok)
-    return dict(
-        i=i + 1,
-        tokens=tok,
-        cache=cache,
-        node=node,
-        seq=seq,
-        score=score,
-        done=state['done'] | (tok == eos_id) | ~jnp.isfinite(lp),
-    )
-
-  state = dict(
-      i=jnp.zeros((), jnp.int32),
-      tokens=jnp.full((b,), bos_id, jnp.int32),
-      cache=cache,
-      node=node0,
-      seq=jnp.zeros((b, length), jnp.int32),
-      score=jnp.zeros(b),
-      done=jnp.zeros(b, bool),
-  )
-  state = jax.lax.while_loop(cond, body, state)
-  score = state['score']
-  if constraint is not None:
-    ended = jnp.any(state['seq'] == eos_id, axis=1)
-    score = jnp.where(ended, score, NEG_INF)
-  seq = jnp.where(jnp.isfinite(score)[:, None], state['seq'], 0)
-  return seq[:, None], score[:, None]

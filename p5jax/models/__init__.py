@@ -2,7 +2,6 @@
 T5X-style wrapper, and Hugging Face checkpoint conversion."""
 
 from p5jax.models.config import T5Config
-from p5jax.models.greedy import greedy_decode
 from p5jax.models.hf_convert import config_from_hf, load_hf_t5
 from p5jax.models.network import Transformer
 from p5jax.models.relative_position import relative_position_bucket
@@ -14,7 +13,6 @@ __all__ = [
     'T5Config',
     'Transformer',
     'config_from_hf',
-    'greedy_decode',
     'load_hf_t5',
     'padded_word_start_table',
     'relative_position_bucket',

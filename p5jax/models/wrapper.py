@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -9,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from p5jax.models.greedy import greedy_decode
+from p5jax.decoding import StepFn, beam_search
 from p5jax.models.losses import chunked_logits_cross_entropy, cross_entropy_terms
 from p5jax.models.network import Transformer
 
@@ -60,8 +61,10 @@ class EncoderDecoderModel:
       this many rows (`losses.chunked_logits_cross_entropy`) instead of materialising
       `[B, L, vocab]` logits; same values and gradients. None keeps the full logits.
     decode_fn: `fn(step_fn, cache, *, batch_size, num_decodes, max_decode_len, eos_id,
-      constraint, **decoder_params) -> (seqs [B, K, L], scores [B, K])`, best first;
-      defaults to greedy decoding (use `p5jax.decoding.beam_search` for beams).
+      constraint, **decoder_params) -> (seqs [B, K, L], scores [B, K])`, best first.
+      Default: `p5jax.decoding.beam_search` with `mode='hf'` (Hugging Face `generate`:
+      greedy for one decode); gin binds `@decoding.beam_search` (p5jax's constrained search
+      unless `decoder_params` say `mode='hf'`).
   """
 
   def __init__(
@@ -101,7 +104,7 @@ class EncoderDecoderModel:
     self.z_loss = z_loss
     self.label_smoothing = label_smoothing
     self.loss_chunk_size = loss_chunk_size
-    self.decode_fn = decode_fn or greedy_decode
+    self.decode_fn = decode_fn or functools.partial(beam_search, mode='hf')
     self.eos_id = getattr(output_vocabulary, 'eos_id', None) or 1
 
   # --- init / forward -------------------------------------------------------------------
@@ -211,14 +214,19 @@ class EncoderDecoderModel:
     return scores
 
   # --- decoding -------------------------------------------------------------------------
+  def compute_logits(self, params: Any, batch: Batch) -> jnp.ndarray:
+    """Teacher-forced logits `[B, L, vocab]` of a seqio batch, without dropout."""
+    return self._apply(params, batch, None)
+
   def make_step_fn(
-      self, params: Any, batch: Batch, num_decodes: int, max_decode_len: int
-  ) -> tuple[Callable[..., tuple[jnp.ndarray, Any]], Any]:
-    """Encode `batch` once and return `(step_fn, initial_cache)` (the `StepFn` protocol).
+      self, params: Any, batch: Batch, num_beams: int, max_decode_len: int
+  ) -> tuple[StepFn, Any]:
+    """Encode `batch` once and return `(step_fn, initial_cache)` (`p5jax.decoding.StepFn`).
 
     `step_fn(token_ids [B*K], cache, vocab_subset=None | [B*K, F]) -> (logits, cache)`;
-    rows are beam-major (`b*K + k`). The encoder keys/values `[B, L_enc, H, D]` are
-    computed here once per user and shared by its K beams inside the step.
+    rows are beam-major (`b*K + k`, K = `num_beams`). The encoder keys/values
+    `[B, L_enc, H, D]` are computed here once per user and shared by its K beams inside the
+    step.
     """
     tokens = batch['encoder_input_tokens']
     variables = {'params': params}
@@ -231,7 +239,7 @@ class EncoderDecoderModel:
     )
     cross_kv = self.module.apply(variables, encoded, method=Transformer.cross_kv)
     encoder_mask = tokens > 0
-    rows = tokens.shape[0] * num_decodes
+    rows = tokens.shape[0] * num_beams
 
     def step_fn(
         token_ids: jnp.ndarray, cache: Any, vocab_subset: jnp.ndarray | None = None
@@ -262,6 +270,10 @@ class EncoderDecoderModel:
     cache = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(cache_shapes))
     return step_fn, cache
 
+  def predict_batch(self, params: Any, batch: Batch, rng: jax.Array | None = None, **kwargs):
+    """The decoded tokens of `predict_batch_with_aux` (T5X's surface)."""
+    return self.predict_batch_with_aux(params, batch, rng, **kwargs)[0]
+
   def predict_batch_with_aux(
       self,
       params: Any,
@@ -272,15 +284,26 @@ class EncoderDecoderModel:
       decoder_params: Mapping[str, Any] | None = None,
       constraint: Any = None,
   ) -> tuple[jnp.ndarray, dict]:
-    """Decode up to `decoder_input_tokens.shape[1]` tokens with `decode_fn`.
+    """Decode with `decode_fn`, passing `decoder_params` on as keywords.
 
-    Returns tokens `[B, L]` (best decode) or `[B, K, L]` with `return_all_decodes`, and
-    `aux['scores']` `[B]` / `[B, K]`. Unlike T5X, decodes are ordered best first.
+    `decoder_params` holds the decoding settings (`p5jax.decoding.beam_search`: `mode`,
+    `num_beams`, `min_length`, ...) plus `max_length`, Hugging Face's decode length counting
+    the decoder start token: at most `max_length - 1` tokens are generated (default: up to
+    `decoder_input_tokens.shape[1]`). Returns tokens `[B, L]` (best decode) or `[B, K, L]`
+    with `return_all_decodes` (K = `num_decodes`), and `aux['scores']` `[B]` / `[B, K]`.
+    Unlike T5X, decodes are ordered best first.
     """
     del rng  # decoding here is deterministic
+    decoder_params = dict(decoder_params or {})
+    max_length = decoder_params.pop('max_length', None)
+    if max_length is not None and max_length < 2:
+      raise ValueError(f'max_length counts the decoder start token: >= 2, got {max_length}')
     batch_size = batch['encoder_input_tokens'].shape[0]
-    max_decode_len = batch['decoder_input_tokens'].shape[1]
-    step_fn, cache = self.make_step_fn(params, batch, num_decodes, max_decode_len)
+    max_decode_len = (
+        batch['decoder_input_tokens'].shape[1] if max_length is None else max_length - 1
+    )
+    num_beams = decoder_params.get('num_beams') or num_decodes
+    step_fn, cache = self.make_step_fn(params, batch, num_beams, max_decode_len)
     seqs, scores = self.decode_fn(
         step_fn,
         cache,
@@ -289,7 +312,7 @@ class EncoderDecoderModel:
         max_decode_len=max_decode_len,
         eos_id=self.eos_id,
         constraint=constraint,
-        **dict(decoder_params or {}),
+        **decoder_params,
     )
     if return_all_decodes:
       return seqs, {'scores': scores}

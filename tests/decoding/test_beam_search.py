@@ -9,7 +9,7 @@ import pytest
 from toy_decoder import ToyDecoder, enumerate_unconstrained, score_sequences
 
 from p5jax.decoding import beam_search, compile_candidate_tries, compile_trie, greedy_search
-from p5jax.decoding.beam_search import gather_beams, masked_log_softmax
+from p5jax.decoding.step import gather_beams, masked_log_softmax
 
 EOS = 1
 

@@ -100,12 +100,23 @@ def test_predict_greedy_and_plugged_decode_fn(tiny_model):
   assert tokens.shape == (3, 4, 6) and aux['scores'].shape == (3, 4)
 
 
-def test_greedy_rejects_beams_and_constraints(tiny_model):
+def test_default_decode_is_hf_generate_and_max_length_counts_the_start_token(tiny_model):
   model, params = tiny_model
-  with pytest.raises(ValueError, match='num_decodes'):
-    model.predict_batch_with_aux(params, random_batch(), num_decodes=2)
-  with pytest.raises(ValueError, match='constraints'):
-    model.predict_batch_with_aux(params, random_batch(), constraint=object())
+  batch = random_batch()
+  greedy, _ = model.predict_batch_with_aux(params, batch, decoder_params={'max_length': 4})
+  assert greedy.shape == (3, 3)
+  beams, aux = model.predict_batch_with_aux(
+      params,
+      batch,
+      num_decodes=2,
+      return_all_decodes=True,
+      decoder_params={'num_beams': 3, 'max_length': 5},
+  )
+  assert beams.shape == (3, 2, 4) and aux['scores'].shape == (3, 2)
+  scores = np.asarray(aux['scores'])
+  assert np.all(scores[:, 0] >= scores[:, 1])
+  with pytest.raises(ValueError, match='max_length'):
+    model.predict_batch_with_aux(params, batch, decoder_params={'max_length': 1})
 
 
 def test_bad_wrapper_arguments():
