@@ -86,6 +86,7 @@ class DecodingSettings:
     if self.max_length is not None and self.max_length < max(2, self.min_length):
       raise ValueError(f'max_length must be >= 2 and >= min_length: {self}')
 
+
 def default_settings(spec: DecodingSpec, num_beams: int) -> DecodingSettings:
   """The corrected protocol's settings of a mode: ranking constrained with ``num_beams`` (all
   returned), closed answers constrained, free text greedy up to Hugging Face's default length."""

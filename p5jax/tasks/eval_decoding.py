@@ -111,7 +111,7 @@ def yes_score_fn(
 
     def first_step(model, params, batch):
       return decoding.yes_probability(
-          lambda b: _logits(model, params, b),
+          lambda b: model.compute_logits(params, b),
           batch,
           yes_id=int(yes[0]),
           no_id=int(no[0]),
@@ -149,39 +149,17 @@ def yes_score_fn(
   return sequences
 
 
-def _logits(model: Any, params: Any, batch: Batch) -> jnp.ndarray:
-  return model.module.apply(
-      {'params': params},
-      batch['encoder_input_tokens'],
-      batch['decoder_input_tokens'],
-      batch['decoder_target_tokens'],
-      enable_dropout=False,
-  )
-
-
-def _non_default(**values: Any) -> dict[str, Any]:
-  """The processor settings that differ from Hugging Face's defaults (no-ops are not passed,
-  so decoders without those options still accept the call)."""
-  defaults = dict(min_length=0, repetition_penalty=1.0, num_beam_groups=1, diversity_penalty=0.0)
-  return {k: v for k, v in values.items() if v != defaults[k]}
-
-
-def decoder(s: DecodingSettings, *, score_mode: str = 'allowed') -> tuple[Callable, dict]:
-  """`(decode_fn, decoder_params)` for settings `s` (see `p5jax.decoding`)."""
-  processors = _non_default(
-      min_length=s.min_length,
-      repetition_penalty=s.repetition_penalty,
-      num_beam_groups=s.num_beam_groups,
-      diversity_penalty=s.diversity_penalty,
-  )
-  if s.mode == 'hf' and s.num_beams == 1:
-    return decoding.greedy_search, processors
-  params: dict[str, Any] = dict(alpha=s.length_penalty, length_penalty='hf')
+def decoder_params(s: DecodingSettings, *, score_mode: str = 'allowed') -> dict[str, Any]:
+  """`p5jax.decoding.beam_search` keywords for settings `s` (Hugging Face's defaults are left
+  out, so each mode gets only the settings it accepts)."""
+  params: dict[str, Any] = dict(mode=s.mode, num_beams=s.num_beams, alpha=s.length_penalty)
   if s.mode == 'hf':
-    params.update(mode='hf', early_stopping=s.early_stopping)
+    params['early_stopping'] = s.early_stopping
   else:
     params['score_mode'] = score_mode
-  return decoding.beam_search, {**params, **processors}
+  defaults = dict(min_length=0, repetition_penalty=1.0, num_beam_groups=1, diversity_penalty=0.0)
+  params.update({k: getattr(s, k) for k, v in defaults.items() if getattr(s, k) != v})
+  return params
 
 
 def _max_decode_len(s: DecodingSettings, longest_answer: int | None) -> int | None:
@@ -232,8 +210,8 @@ def p5_task_decoding(
         rows_per_query=1 + direct.num_negatives(info.context()),
         **common,
     )
-  decode_fn, params = decoder(s, score_mode=score_mode)
-  beams = dict(num_decodes=s.num_beams, num_returned=s.num_return_sequences, decode_fn=decode_fn)
+  params = decoder_params(s, score_mode=score_mode)
+  beams = dict(num_decodes=s.num_return_sequences, decode_fn=decoding.beam_search)
   constrained = s.mode == 'constrained'
   if spec.mode in ('all_items', 'candidates'):
     tokens = _item_tokens(info.context(), vocabulary, eos_id)

@@ -69,7 +69,7 @@ def popularity_rows(
     return {}
   ex = examples(('user', 'item', 'candidates', 'targets_pretokenized'))
   ex['is_positive'] = np.asarray([_text(t) == 'yes' for t in ex.pop('targets_pretokenized')])
-  metrics = popularity_metrics(task, info.decoding.mode, info.context(), ex, decoding.returned)
+  metrics = popularity_metrics(task, info.decoding.mode, info.context(), ex, decoding.num_decodes)
   return {f'popularity/{task.name}': metrics}
 
 

@@ -64,22 +64,19 @@ class ModelFns:
     if decoding.decode_fn is not None:
       model = copy.copy(model)  # this task's decoder; the caller's model is left as it is
       model.decode_fn = decoding.decode_fn
-    num_decodes, returned = decoding.num_decodes, decoding.returned
+    num_decodes = decoding.num_decodes
     decoder_params = dict(decoding.decoder_params)
     score_fn = decoding.score_fn
 
     def predict(params, batch, constraint):
-      seqs, aux = model.predict_batch_with_aux(
+      return model.predict_batch_with_aux(
           params,
           batch,
           num_decodes=num_decodes,
-          return_all_decodes=returned > 1,
+          return_all_decodes=num_decodes > 1,
           decoder_params=decoder_params,
           constraint=constraint,
       )
-      if returned > 1:
-        seqs, aux = seqs[:, :returned], {k: v[:, :returned] for k, v in aux.items()}
-      return seqs, aux
 
     def score(params, batch):
       if score_fn is None:
@@ -123,16 +120,16 @@ class ModelFns:
     return indices, tokens, aux
 
   def predict(self, params: Any, ds: tf.data.Dataset):
-    """Per example `[L]` tokens, or `[K, L]` (best first) when K > 1 are returned: seqio gives the
+    """Per example `[L]` tokens, or `[K, L]` (best first) when K > 1: seqio gives the
     metric a list of K strings."""
     indices, tokens, _ = self._decode_all(params, ds)
     return list(zip(indices, tokens))
 
   def predict_with_aux(self, params: Any, ds: tf.data.Dataset):
     """Best decode as the prediction; aux carries `scores` (`[K]` or scalar) and, when
-    K > 1 are returned, `all_decodes` `[K, L]` (seqio's aux path cannot take 2-D token outputs)."""
+    K > 1, `all_decodes` `[K, L]` (seqio's aux path cannot take 2-D token outputs)."""
     indices, tokens, aux = self._decode_all(params, ds)
-    if self.decoding.returned > 1:
+    if self.decoding.num_decodes > 1:
       aux['all_decodes'] = tokens
       tokens = [t[0] for t in tokens]
     return list(zip(indices, tokens)), aux

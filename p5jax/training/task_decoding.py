@@ -24,11 +24,11 @@ class TaskDecoding:
   """How one evaluation task is decoded or scored.
 
   Attributes:
-    num_decodes: hypotheses the decoder keeps (beams), passed to `decode_fn`.
-    num_returned: decodes handed to the metrics per example, best first (None: `num_decodes`);
-      with more than one, the metric receives a list of strings.
+    num_decodes: decodes per example, best first, handed to the metrics (a list of strings when
+      more than one); the beam width and other settings go in `decoder_params`.
     decode_fn: replaces the model's `decode_fn` for this task (None: keep the model's).
-    decoder_params: keyword arguments of `decode_fn` (length penalty, min length, ...).
+    decoder_params: keyword arguments of `decode_fn` (e.g. `p5jax.decoding.beam_search`'s
+      `mode`, `num_beams`, `min_length`, ...).
     constraint: one constraint object for every batch (e.g. a trie of every valid answer).
     constraint_fn: `fn(side) -> constraint` built per batch from host-side example features
       (`side`: the batch rows of `side_features`, padding rows zero).
@@ -42,7 +42,6 @@ class TaskDecoding:
   """
 
   num_decodes: int = 1
-  num_returned: int | None = None
   decode_fn: Callable[..., tuple[jnp.ndarray, jnp.ndarray]] | None = None
   decoder_params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
   constraint: Any = None
@@ -57,15 +56,8 @@ class TaskDecoding:
   def __post_init__(self):
     if self.num_decodes < 1 or self.rows_per_query < 1:
       raise ValueError(f'num_decodes and rows_per_query must be >= 1: {self}')
-    if self.num_returned is not None and not 1 <= self.num_returned <= self.num_decodes:
-      raise ValueError(f'num_returned must be in [1, num_decodes={self.num_decodes}]: {self}')
     if self.constraint is not None and self.constraint_fn is not None:
       raise ValueError('give a constraint or a constraint_fn, not both')
-
-  @property
-  def returned(self) -> int:
-    """Decodes per example given to the metrics."""
-    return self.num_returned or self.num_decodes
 
   def sequence_length(self, base: Mapping[str, int] | None) -> dict[str, int] | None:
     """seqio's eval `sequence_length`: `base` with this task's input cut and decode length

@@ -108,7 +108,8 @@ def _record(name, **kw):
 
 def test_records_per_mode(registered):
   all_items = _record(ALL_ITEMS)
-  assert all_items.num_decodes == all_items.returned == BEAMS
+  assert all_items.num_decodes == all_items.decoder_params['num_beams'] == BEAMS
+  assert all_items.decoder_params['mode'] == 'constrained'
   assert isinstance(all_items.constraint, decoding.ItemTrie)
   assert _record(f'p5_{NAME}_sequential_2_2').constraint is all_items.constraint
   longest = max(len(_vocab().encode(s)) for s in _index().all_id_strings())
@@ -148,13 +149,14 @@ def test_p5_original_settings_give_hf_decoding(registered):
   }
   ranking = _record(ALL_ITEMS, settings=settings, input_length=512)
   assert ranking.constraint is None and ranking.constraint_fn is None
-  assert (ranking.num_decodes, ranking.returned, ranking.max_decode_len) == (4, 2, 49)
+  assert (ranking.decoder_params['num_beams'], ranking.num_decodes) == (4, 2)
+  assert ranking.max_decode_len == 49  # Hugging Face's max_length 50 counts the start token
   assert ranking.decode_fn is decoding.beam_search and ranking.input_length == 512
   assert ranking.decoder_params['mode'] == 'hf' and ranking.decoder_params['early_stopping']
   cands = _record(CANDIDATES, settings=settings)
   assert cands.side_features == () and cands.constraint_fn is None
   greedy = _record(f'p5_{NAME}_sequential_2_2', settings=settings)
-  assert greedy.decode_fn is decoding.greedy_search and greedy.num_decodes == 1
+  assert greedy.decoder_params['num_beams'] == greedy.num_decodes == 1  # HF greedy
   assert greedy.max_decode_len == 19 and greedy.max_queries == 7
   assert greedy.decoder_params['min_length'] == 10
   assert _record(YES_NO, settings=settings).rows_per_query == 1 + NUM_NEGATIVES
@@ -234,3 +236,24 @@ def test_num_examples_counts_users_for_yes_no_tasks(evaluator):
 
   assert rows(ALL_ITEMS) == 12
   assert rows(YES_NO) == 12 * (1 + NUM_NEGATIVES)
+
+
+def test_p5_original_ranking_decodes_unconstrained(registered, model, partitioner, params):
+  """Hugging Face beam search (mode 'hf'): K beams, the best N returned, no constraint."""
+  cfg = DatasetConfig(MIXTURE, None, 'test', batch_size=8, shuffle=False)
+  settings = {
+      'all_items': {
+          'mode': 'hf',
+          'num_beams': 4,
+          'num_return_sequences': 2,
+          'max_length': 6,
+          'early_stopping': True,
+      }
+  }
+  hook = functools.partial(p5_task_decoding, num_beams=BEAMS, settings=settings)
+  evaluator = InferenceEvaluator(cfg, model, partitioner, task_decoding_params=hook, num_examples=8)
+  fns = evaluator._model_fns(ALL_ITEMS, jax.tree.map(lambda x: x.sharding, params))
+  ds = evaluator.evaluators[ALL_ITEMS].cached_model_datasets[ALL_ITEMS]
+  _, tokens, _ = fns._decode_all(params, ds)
+  # 8 queries, the 2 best of 4 beams each, at most max_length - 1 = 5 tokens (EOS included)
+  assert np.asarray(tokens).shape == (8, 2, 5)

@@ -57,14 +57,13 @@ def test_records_set_lengths_caps_and_extra_rows(task):
 
 
 def test_record_validation():
-  assert TaskDecoding(num_decodes=20, num_returned=5).returned == 5
   assert TaskDecoding(max_decode_len=19).sequence_length({'inputs': 8}) == {
       'inputs': 8,
       'targets': 19,
   }
   assert TaskDecoding().sequence_length(None) is None
-  with pytest.raises(ValueError, match='num_returned'):
-    TaskDecoding(num_decodes=2, num_returned=3)
+  with pytest.raises(ValueError, match='num_decodes'):
+    TaskDecoding(num_decodes=0)
   with pytest.raises(ValueError, match='not both'):
     TaskDecoding(constraint=object(), constraint_fn=lambda side: None)
 
