@@ -134,6 +134,8 @@ class Encoder(nn.Module):
           tokens, jnp.asarray(self.word_start_table), segment_ids, max_words=cfg.max_words
       )
       x = x + self.word_embedder(word_ids)
+    elif cfg.whole_word_embedding and self.is_initializing():
+      self.word_embedder(tokens[:, :1])  # create the table: training uses it (P5's original)
     x = nn.with_logical_constraint(x, ('batch', 'length', 'embed'))
     x = self.dropout(x, deterministic=deterministic)
     positions = jnp.arange(tokens.shape[1])

@@ -110,6 +110,9 @@ def test_whole_word_at_inference_switch():
   # Training (dropout on) still adds it under the quirk.
   train = _apply(quirk, params, batch, enable_dropout=True, rngs={'dropout': jax.random.key(0)})
   assert np.max(np.abs(train - no_wwe)) > 1e-3
+  # A model initialised under the quirk has the table its training needs.
+  own = random_params(quirk, {k: v.shape for k, v in batch.items()})
+  assert own['encoder']['word_embedder']['embedding'].shape == (cfg.max_words, cfg.emb_dim)
 
 
 def test_word_start_table_required_and_checked():
