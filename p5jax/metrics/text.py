@@ -6,7 +6,10 @@
 * ``original``: P5's own variants, re-implemented so numbers compare with the paper: corpus BLEU
     as TF-NMT ``compute_bleu`` without smoothing on case-sensitive ``str.split()`` tokens;
     ROUGE-1/2 from *sets* of n-grams with ``F1 = 2PR / (P + R + 1e-8)``; sentence-level LCS
-    ROUGE-L with ``beta = P / R``; words split on a single space; averaged over pairs.
+    ROUGE-L with ``beta = P / R``; words split on a single space; averaged over pairs. P5's
+    predictions came from Hugging Face's ``batch_decode``, which (transformers 4.x) cleans up
+    tokenisation spaces (``"good ." -> "good."``); ``hf_clean_up`` applies that rule to the
+    predictions, not to the references, as P5 did.
 """
 
 from __future__ import annotations
@@ -20,6 +23,28 @@ import numpy as np
 from p5jax.protocols import check_protocol
 
 # --- P5's variants ---------------------------------------------------------------------------
+
+# Hugging Face's `clean_up_tokenization_spaces` (on by default in transformers 4.x decoding).
+_HF_CLEAN_UP = (
+    (' .', '.'),
+    (' ?', '?'),
+    (' !', '!'),
+    (' ,', ','),
+    (" ' ", "'"),
+    (" n't", "n't"),
+    (" 'm", "'m"),
+    (" 's", "'s"),
+    (" 've", "'ve"),
+    (" 're", "'re"),
+)
+
+
+def hf_clean_up(text: str) -> str:
+  """A decoded string as Hugging Face's 4.x `batch_decode` returned it (spaces before
+  punctuation and English contractions removed, in that rule order)."""
+  for before, after in _HF_CLEAN_UP:
+    text = text.replace(before, after)
+  return text
 
 
 def _ngram_counts(tokens: Sequence[str], order: int) -> collections.Counter:
@@ -123,6 +148,8 @@ def text_metrics(
   if not len(targets):
     raise ValueError('text_metrics needs at least one example')
   targets, predictions = [str(t) for t in targets], [str(p) for p in predictions]
+  if protocol == 'original':
+    predictions = [hf_clean_up(p) for p in predictions]
   bleu = p5_corpus_bleu if protocol == 'original' else library_corpus_bleu
   rouge = p5_rouge if protocol == 'original' else library_rouge
   out = {f'BLEU-{n}': bleu(targets, predictions, n) for n in bleu_orders}

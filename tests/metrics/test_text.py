@@ -72,3 +72,12 @@ def test_p5_bleu2_for_review_summaries():
   out = make_text_metric(bleu_orders=(2,), protocol='original')(['a b c'], ['a b c'])
   assert set(out) == {'BLEU-2', 'ROUGE-1', 'ROUGE-2', 'ROUGE-L'}
   assert out['BLEU-2'] == pytest.approx(100.0)
+
+
+def test_original_cleans_predictions_as_hugging_face_decoding():
+  from p5jax.metrics.text import hf_clean_up
+
+  assert hf_clean_up("it is n't great , is it ? yes .") == "it isn't great, is it? yes."
+  # the prediction 'good .' is scored as 'good.', against the raw reference 'good .'
+  assert text_metrics(['good .'], ['good .'], bleu_orders=(1,), protocol='original')['BLEU-1'] == 0
+  assert text_metrics(['good .'], ['good .'], bleu_orders=(1,))['BLEU-1'] == pytest.approx(100)
