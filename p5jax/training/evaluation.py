@@ -42,6 +42,23 @@ def _scalar(v: Any) -> float | None:
     return None
 
 
+class _InputsToLongest:
+  """A feature converter that pads inputs to the longest (already cut) eval input rather than
+  to the cut itself: an input length is a limit (P5's 512), not a width to pay for. Targets
+  keep their given length, which is the decode length."""
+
+  def __init__(self, converter: seqio.FeatureConverter):
+    self._converter = converter
+    self.pack = converter.pack
+    self.TASK_FEATURES = converter.TASK_FEATURES  # noqa: N815 (seqio's name)
+
+  def __call__(self, ds: Any, task_feature_lengths: dict[str, int]) -> Any:
+    lengths = dict(task_feature_lengths)
+    longest = max((len(ex['inputs']) for ex in ds.as_numpy_iterator()), default=1)
+    lengths['inputs'] = min(lengths['inputs'], max(longest, 1))
+    return self._converter(ds, lengths)
+
+
 class InferenceEvaluator:
   """Runs every task of `cfg.mixture_or_task_name` that has metrics; returns scalars.
 
@@ -74,7 +91,7 @@ class InferenceEvaluator:
       caps = [n for n in (num_examples, decoding.max_queries) if n is not None]
       self.evaluators[task.name] = seqio.Evaluator(
           task.name,
-          feature_converter(model, pack=False),
+          _InputsToLongest(feature_converter(model, pack=False)),
           eval_split=cfg.split,
           sequence_length=decoding.sequence_length(cfg.task_feature_lengths),
           num_examples=min(caps) * decoding.rows_per_query if caps else None,

@@ -39,12 +39,17 @@ def test_records_set_lengths_caps_and_extra_rows(task):
       cfg,
       model,
       partitioner,
-      task_decoding_params=lambda t: TaskDecoding(max_decode_len=3, input_length=5, max_queries=6),
+      task_decoding_params=lambda t: TaskDecoding(max_decode_len=3, input_length=50, max_queries=6),
       num_examples=10,
       extra_rows=extra,
   )
   shapes = evaluator.evaluators[task].model_feature_shapes
-  assert shapes['decoder_input_tokens'][-1] == 3 and shapes['encoder_input_tokens'][-1] == 5
+  # an input cut above the longest input (12) pads to the longest; targets to the decode length
+  assert shapes['decoder_input_tokens'][-1] == 3 and shapes['encoder_input_tokens'][-1] == 12
+  cut = InferenceEvaluator(
+      cfg, model, partitioner, task_decoding_params=lambda t: TaskDecoding(input_length=5)
+  )
+  assert cut.evaluators[task].model_feature_shapes['encoder_input_tokens'][-1] == 5
   boxed = model.get_initial_variables(jax.random.key(0), {k: (8, v[-1]) for k, v in shapes.items()})
   params = jax.device_put(nn.unbox(boxed)['params'], partitioner.replicated)
   results = evaluator.evaluate(params, step=0)
