@@ -92,3 +92,42 @@ def test_missing_files_and_unknown_activation(tmp_path):
   _write(tmp_path, {**HF_CONFIG, 'feed_forward_proj': 'gated-tanh'}, _state(HF_CONFIG))
   with pytest.raises(ValueError, match='feed_forward_proj'):
     load_hf_t5(str(tmp_path))
+
+
+def _fresh(vocab_size, whole_word=True):
+  """Params of our model at HF_CONFIG's dimensions, as the trainer initialises them."""
+  import flax.linen as nn
+  import jax
+
+  from p5jax.models import EncoderDecoderModel, Transformer, config_from_hf
+
+  config = config_from_hf(
+      {**HF_CONFIG, 'vocab_size': vocab_size}, whole_word_embedding=whole_word, max_words=8
+  )
+  model = EncoderDecoderModel(Transformer(config, np.arange(vocab_size) % 2 == 1))
+  shapes = {
+      k: (1, 4) for k in ('encoder_input_tokens', 'decoder_input_tokens', 'decoder_target_tokens')
+  }
+  return nn.unbox(model.get_initial_variables(jax.random.key(0), shapes)['params'])
+
+
+def test_initial_params_from_hf_extend_the_vocabulary_and_keep_the_whole_word_table(tmp_path):
+  """P5's start: T5's rows first, appended-token rows and the whole-word table fresh."""
+  from p5jax.models.hf_convert import hf_initial_params, is_hf_checkpoint
+
+  state = _state(HF_CONFIG)
+  state['shared.weight'] = np.arange(40, dtype=np.float32).reshape(10, 4)
+  _write(tmp_path, HF_CONFIG, state)
+  assert is_hf_checkpoint(str(tmp_path)) and not is_hf_checkpoint(str(tmp_path / 'x'))
+  fresh = _fresh(16)
+  params = hf_initial_params(str(tmp_path), fresh)
+  table = np.asarray(params['token_embedder']['embedding'])
+  np.testing.assert_array_equal(table[:10], state['shared.weight'])
+  np.testing.assert_array_equal(table[10:], np.asarray(fresh['token_embedder']['embedding'])[10:])
+  np.testing.assert_array_equal(
+      params['encoder']['word_embedder']['embedding'],
+      fresh['encoder']['word_embedder']['embedding'],
+  )
+  np.testing.assert_array_equal(params['encoder']['encoder_norm']['scale'], np.ones(4))
+  with pytest.raises(ValueError, match='BASE_SPM_MODEL'):
+    hf_initial_params(str(tmp_path), _fresh(8))
