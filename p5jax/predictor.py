@@ -71,11 +71,12 @@ class Predictor:
 
     `prepared_dir` overrides the dataset directory the run was configured with (e.g. when
     the run used a relative path from another working directory). gin's global
-    configuration is replaced by the run's.
+    configuration holds the run's while loading and is cleared afterwards.
     """
     import gin
 
     from p5jax.launch.gin_flags import parse_gin
+    from p5jax.training import task_decoding  # noqa: F401  (its configurables, before parsing)
     from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
     from p5jax.training.partitioning import Partitioner
     from p5jax.training.trainer import abstract_params
@@ -83,18 +84,20 @@ class Predictor:
     config_path = os.path.join(model_dir, 'config.gin')
     if not os.path.exists(config_path):
       raise FileNotFoundError(f'{model_dir}: no config.gin (not a p5jax MODEL_DIR)')
-    with gin.unlock_config():
-      gin.clear_config()
-    bindings = [f'PREPARED_DIR = {prepared_dir!r}'] if prepared_dir else []
-    parse_gin([config_path], bindings)
-    from p5jax.tasks.from_gin import register_from_gin
-
-    register_from_gin()
-    model = copy.deepcopy(gin.query_parameter('%MODEL'))
+    gin.clear_config()
     try:
-      name = gin.query_parameter('p5jax.tasks.from_gin.dataset_vocabulary.name')
-    except ValueError:
-      name = None
+      bindings = [f'PREPARED_DIR = {prepared_dir!r}'] if prepared_dir else []
+      parse_gin([config_path], bindings)
+      from p5jax.tasks.from_gin import register_from_gin
+
+      register_from_gin()
+      model = copy.deepcopy(gin.query_parameter('%MODEL'))
+      try:
+        name = gin.query_parameter('p5jax.tasks.from_gin.dataset_vocabulary.name')
+      except ValueError:
+        name = None
+    finally:
+      gin.clear_config()  # the run's bindings must not leak into the caller's gin use
     context = _dataset_context(name) if name else None
     shapes = {k: (1, 8) for k in ('encoder_input_tokens', 'decoder_input_tokens')}
     shapes['decoder_target_tokens'] = (1, 8)
