@@ -21,6 +21,7 @@ INSTALL_REQUIRES = [
     'clu>=0.0.12',
     'tensorboard>=2.19',
     'sentencepiece>=0.2.0',
+    'safetensors>=0.4',
     'numpy>=1.26',
     'scipy>=1.13',
     'scikit-learn>=1.5',
@@ -37,7 +38,7 @@ EXTRAS = {
         'ruff==0.17.6',
     ],
     # torch is pinned: this version installs as a CPU build here; an unpinned torch pulls CUDA.
-    'parity': ['torch==2.13.0', 'transformers>=4.45', 'safetensors>=0.4'],
+    'parity': ['torch==2.13.0', 'transformers>=4.45'],
 }
 
 setup(

@@ -24,15 +24,19 @@ beam search): the done heuristic reads the best live beam, and at the last step 
 of the ``2S`` candidates, cut or ended, compete. Group beam search left transformers in 4.56;
 with ``G > 1`` this follows its last in-library version (4.36-4.55): the heuristic reads the best
 candidate, and at the last step the ``S`` live beams are added after the ended ones, only to a
-group still open; the ``K`` hypotheses of all groups are then sorted together (with
-``diversity_penalty=0`` the groups are identical, so each hypothesis appears ``G`` times, as in
-P5's 3-9 / 3-12 runs).
+group still open; the ``K`` hypotheses of all groups are then sorted together. 4.56 refuses
+``diversity_penalty=0``; P5's 3-9 / 3-12 ran it on transformers 4.2.1, whose one shared heap of
+K gives the same best hypothesis as G identical groups here, and which divided cut hypotheses
+by ``max_length`` (the start token counted): so does this mode with ``diversity_penalty=0``.
+(With ``num_decodes > 1`` the G identical groups return each hypothesis G times.)
 
 Under a constraint, a hypothesis cut at the length limit or descended from a -1e9 start copy
 (HF returns both) comes back with score -inf and pad tokens.
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -94,7 +98,10 @@ def hf_beam_search(
   # most (G - 1) * S of them (the tokens earlier groups picked), so keep that many more.
   width = 2 * s + (g - 1) * s if diversity_penalty else 2 * s
   # len**alpha as HF computes it (a float64 power, then float32), for len = 0 .. L.
-  penalty = jnp.asarray(np.arange(length + 1, dtype=np.float64) ** alpha, jnp.float32)
+  penalty = jnp.asarray(np.arange(length + 2, dtype=np.float64) ** alpha, jnp.float32)
+  # Cut hypotheses: len = max_length - 1, except for identical groups (diversity 0), which 4.56
+  # refuses and P5 ran on 4.2.1: that version divided them by max_length.
+  cut_len = length + 1 if legacy and not diversity_penalty else length
   start_lp = jnp.tile(jnp.asarray([0.0] + [-BIG] * (s - 1), jnp.float32), g)  # [K]
   rank_ok = jnp.arange(2 * s) < s
 
@@ -141,7 +148,7 @@ def hf_beam_search(
       now_done = jnp.all(fin[3], axis=1) & (early_stopping | (worst >= bound))
       still_open = is_open & ~now_done
       add = still_open[:, None] & last
-      cut = jnp.where(add, new_lp / penalty[length], NEG_INF)
+      cut = jnp.where(add, new_lp / penalty[cut_len], NEG_INF)
       fin = merge(fin, cut, new_lp, new_seq, jnp.broadcast_to(add, new_lp.shape))
       chosen_tok = jnp.where(is_open[:, None], new_tok, 0)  # a done group feeds pad to HF
     else:  # transformers >= 4.50 _check_early_stop_heuristic
@@ -154,14 +161,15 @@ def hf_beam_search(
   def body(state, first=False):
     i = state['i']
     rows_in = b if first else b * k
-    process = make_process(
+    process_for = functools.partial(
+        make_process,
         step=i,
-        prefix=state['run_seq'].reshape(-1, length)[:rows_in],
         eos_id=eos_id,
         bos_id=bos_id,
         min_length=min_length,
         repetition_penalty=repetition_penalty,
     )
+    process = process_for(prefix=state['run_seq'].reshape(-1, length)[:rows_in])
     lp, tok, cache = step_candidates(
         step_fn,
         state['tokens'],
@@ -182,8 +190,9 @@ def hf_beam_search(
       g_lp, g_tok = lp[:, sl], tok[:, sl]
       if diversity_penalty:
         g_lp = g_lp - hamming_penalty(g_tok, chosen, diversity_penalty)
-        if process is not None:
-          g_lp = process(g_lp.reshape(-1, c), g_tok.reshape(-1, c)).reshape(b, s, c)
+        if process is not None:  # HF applies the diversity penalty before the others
+          group_process = process_for(prefix=state['run_seq'][:, sl].reshape(-1, length))
+          g_lp = group_process(g_lp.reshape(-1, c), g_tok.reshape(-1, c)).reshape(b, s, c)
       fin = tuple(state[key][:, sl] for key in ('fin_score', 'fin_raw', 'fin_seq', 'filled'))
       out = group_step(
           i,

@@ -1,5 +1,5 @@
-"""Load a Hugging Face T5 checkpoint directory (`config.json` + `model.safetensors` or
-`pytorch_model.bin`) as a `T5Config` and Flax params for `Transformer`.
+"""Load a Hugging Face T5 checkpoint directory (`config.json` + `model.safetensors`, sharded
+safetensors, or `pytorch_model.bin`) as a `T5Config` and Flax params for `Transformer`.
 
 P5 checkpoints saved with `save_pretrained` load too: their
 `encoder.whole_word_embeddings.weight` turns `whole_word_embedding` on.
@@ -69,18 +69,30 @@ def config_from_hf(
 
 
 def _read_state_dict(path: str) -> dict[str, np.ndarray]:
-  safetensors = os.path.join(path, 'model.safetensors')
-  if os.path.exists(safetensors):
-    from safetensors.numpy import load_file
+  """The checkpoint's tensors: `model.safetensors`, a sharded `model.safetensors.index.json`
+  (both read with safetensors and numpy only) or, failing those, `pytorch_model.bin` (torch)."""
+  from safetensors.numpy import load_file
 
-    return dict(load_file(safetensors))
+  single = os.path.join(path, 'model.safetensors')
+  if os.path.exists(single):
+    return dict(load_file(single))
+  index = os.path.join(path, 'model.safetensors.index.json')
+  if os.path.exists(index):
+    with open(index) as f:
+      shards = sorted(set(json.load(f)['weight_map'].values()))
+    state: dict[str, np.ndarray] = {}
+    for shard in shards:
+      state.update(load_file(os.path.join(path, shard)))
+    return state
   torch_bin = os.path.join(path, 'pytorch_model.bin')
   if os.path.exists(torch_bin):
     import torch
 
     state = torch.load(torch_bin, map_location='cpu', weights_only=True)
     return {k: v.float().numpy() for k, v in state.items()}
-  raise FileNotFoundError(f'{path}: neither model.safetensors nor pytorch_model.bin found')
+  raise FileNotFoundError(
+      f'{path}: no model.safetensors, model.safetensors.index.json or pytorch_model.bin'
+  )
 
 
 def _params_from_state(state: dict[str, np.ndarray], cfg: T5Config) -> dict[str, Any]:

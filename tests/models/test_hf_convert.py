@@ -1,7 +1,9 @@
 """Errors of `load_hf_t5` on files that do not fit (parity itself is in test_hf_parity)."""
 
 import json
+import sys
 
+import jax
 import numpy as np
 import pytest
 from safetensors.numpy import save_file
@@ -56,6 +58,25 @@ def test_loads_minimal_checkpoint_and_p5_whole_word_table(tmp_path):
   config, params = load_hf_t5(str(tmp_path), dropout_rate=0.0)
   assert config.whole_word_embedding and config.max_words == 512 and config.dropout_rate == 0
   assert params['encoder']['layers_0']['attention']['query']['kernel'].shape == (4, 2, 2)
+
+
+def test_reads_safetensors_without_torch_single_and_sharded(tmp_path, monkeypatch):
+  monkeypatch.setitem(sys.modules, 'torch', None)  # `import torch` now fails
+  state = _state(HF_CONFIG)
+  _write(tmp_path, HF_CONFIG, state)
+  _, single = load_hf_t5(str(tmp_path))
+  (tmp_path / 'model.safetensors').unlink()
+  names = sorted(state)
+  shards = {
+      'model-00001-of-00002.safetensors': names[::2],
+      'model-00002-of-00002.safetensors': names[1::2],
+  }
+  for shard, keys in shards.items():
+    save_file({k: state[k] for k in keys}, str(tmp_path / shard))
+  weight_map = {k: shard for shard, keys in shards.items() for k in keys}
+  (tmp_path / 'model.safetensors.index.json').write_text(json.dumps({'weight_map': weight_map}))
+  _, sharded = load_hf_t5(str(tmp_path))
+  assert jax.tree.all(jax.tree.map(np.array_equal, single, sharded))
 
 
 def test_shape_mismatch_names_parameter_and_shapes(tmp_path):
