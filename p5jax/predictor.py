@@ -76,7 +76,7 @@ class Predictor:
     import gin
 
     from p5jax.launch.gin_flags import parse_gin
-    from p5jax.training import task_decoding  # noqa: F401  (its configurables, before parsing)
+    from p5jax.tasks import eval_decoding, popularity  # noqa: F401  (configurables, before parsing)
     from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
     from p5jax.training.partitioning import Partitioner
     from p5jax.training.trainer import abstract_params
@@ -256,7 +256,7 @@ class Predictor:
     return self.context
 
   def _item_tokens(self) -> dict[int, list[int]]:
-    from p5jax.training.task_decoding import item_token_table
+    from p5jax.tasks.eval_decoding import item_token_table
 
     if 'items' not in self._tries:
       index = self._require_context("constraint='items'").index

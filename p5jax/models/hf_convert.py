@@ -223,7 +223,7 @@ def load_hf_t5(path: str, **config_overrides: Any) -> tuple[T5Config, dict[str, 
 
 
 HF_CONFIG_FILE = 'config.json'
-HF_WEIGHT_FILES = ('model.safetensors', 'pytorch_model.bin')
+HF_WEIGHT_FILES = ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin')
 # Parameters a Hugging Face T5 lacks and P5 initialises fresh: the whole-word embedding.
 _NEW_IN_P5 = ('word_embedder',)
 # Parameters with a vocabulary axis (path suffix -> axis): entries beyond the checkpoint's keep
