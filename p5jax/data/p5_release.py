@@ -1,4 +1,4 @@
-"""Reader for P5's released preprocessed files (P5_SPEC §2.1).
+"""Reader for P5's released preprocessed files (its `data/<dataset>/` folders).
 
 Reads `sequential_data.txt` + `datamaps.json` (ids and raw ids), `review_splits.pkl` (reviews
 with their released train/val/test split; explanation and feature fields ride on the review
@@ -96,6 +96,7 @@ def read_release(raw_dir: str, dataset: str) -> RawDataset:
       if unknown:
         raise DataFormatError(negatives_path, f'unknown item {unknown[0]!r}', line=number)
       raw.test_negatives[user] = [item_by_number[int(i)] for i in ids[1:]]
+    raw.report['users with test negatives from negative_samples.txt'] = len(raw.test_negatives)
   meta_path = find_file(raw_dir, 'meta.json')
   if meta_path is not None:
     raw.items.update(read_meta(meta_path, set(raw.items), raw.report))

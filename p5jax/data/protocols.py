@@ -1,6 +1,6 @@
-"""The two id protocols (DESIGN "Two protocols, one code path").
+"""How users and items are numbered under each protocol (`p5jax.protocols`).
 
-`original` reproduces P5's numbering (P5_SPEC §2.2): for Amazon, users are shuffled with Python
+`original` reproduces P5's numbering: for Amazon, users are shuffled with Python
 `random.seed(2022)` and numbered in that order, and items are numbered by first appearance along
 the shuffled users' chronological sequences, validation and test items included, so a user's
 test item is often the next new number. Yelp users keep source order (P5 does not shuffle them).

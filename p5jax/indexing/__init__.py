@@ -1,4 +1,4 @@
-"""Item indexing: how items are named as token strings (P5_SPEC §2.2, §8.1; DESIGN §2).
+"""Item indexing: how items are named as token strings (the README lists the schemes).
 
 `build_index(scheme, dataset, seed=0, **params)` builds one of `SCHEMES` from a prepared dataset;
 `load_index(path)` reads one written by `ItemIndex.save`.

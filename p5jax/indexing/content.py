@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 
 from p5jax.indexing.inputs import IndexInputs, ItemMeta
-from p5jax.indexing.item_index import ItemIndex
+from p5jax.indexing.item_index import ItemIndex, normalize_id_string
 from p5jax.indexing.numbering import format_number
 from p5jax.seeds import purpose_rng
 
@@ -20,7 +20,7 @@ from p5jax.seeds import purpose_rng
 def category_path(meta: ItemMeta | None, max_depth: int) -> tuple[str, ...]:
   if meta is None:
     return ()
-  return tuple(' '.join(c.split()) for c in meta.categories if c.strip())[:max_depth]
+  return tuple(normalize_id_string(c) for c in meta.categories if c.strip())[:max_depth]
 
 
 def build_contid(

@@ -1,8 +1,8 @@
 """`original`: the item numbers exactly as the source files give them (P5's numbering).
 
 P5's released files and the S3-Rec sequence files number items by first appearance along users'
-full sequences, test items included, so a user's test item is often max(history)+1 (P5_SPEC
-§2.2, §8.1). This scheme exists only to reproduce the published numbers and is refused under
+full sequences, test items included, so a user's test item is often max(history)+1. This
+scheme exists only to reproduce the published numbers and is refused under
 `protocol=corrected`; `p5jax-leakcheck` flags it.
 """
 

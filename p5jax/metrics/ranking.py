@@ -1,4 +1,4 @@
-"""HR@k and NDCG@k over ranked predictions with one ground-truth item (P5 spec §6.2).
+"""HR@k and NDCG@k over ranked predictions with one ground-truth item.
 
 With a single relevant item at 1-based rank r (r <= k), HR@k = 1 and NDCG@k = 1 / log2(r + 1);
 otherwise both are 0. Metrics are averaged over all examples.

@@ -1,4 +1,4 @@
-"""RMSE and MAE for rating prediction (P5 spec §6.5).
+"""RMSE and MAE for rating prediction (P5 families 1 and 4).
 
 * ``corrected`` (default): every example counts. A prediction that does not parse as a number
     is a miss: it is scored at the largest error possible for its target (as if the farthest

@@ -1,4 +1,4 @@
-"""BLEU-n and ROUGE-1/2/L for explanation and review summarisation (P5 spec §6.5), x100.
+"""BLEU-n and ROUGE-1/2/L for explanation and review summarisation, x100.
 
 * ``corrected`` (default): maintained libraries. Corpus BLEU from ``sacrebleu`` (its 13a
     tokenizer, exponential smoothing off, ``max_ngram_order=n``) and the mean F1 of

@@ -1,4 +1,4 @@
-"""Family 5 (direct) examples: yes/no and choose-from-candidates prompts per user (spec §2.4)."""
+"""Family 5 (direct) examples: yes/no and choose-from-candidates prompts per user."""
 
 from __future__ import annotations
 
