@@ -1,10 +1,11 @@
 import json
+import os
 
 import numpy as np
 import pytest
 
 import p5jax.vocab as vocab_lib
-from p5jax.indexing import build_index
+from p5jax.indexing import build_index, load_index
 from tests.indexing.fakes import two_communities
 
 PROMPT = (
@@ -37,7 +38,7 @@ def test_build_round_trips_prompts_with_ids_and_newlines(prepared):
   path, _ = prepared
   vocab = vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300, extra_ids=10)
   assert (vocab.pad_id, vocab.eos_id, vocab.unk_id) == (0, 1, 2)
-  index = vocab_lib.load_index(path / 'indexes' / 'cid+iid.json')
+  index = load_index(path / 'indexes' / 'cid+iid.json')
   history = ' , '.join(index.all_id_strings()[:3])
   text = PROMPT.format(history)
   ids = vocab.encode(text)
@@ -68,7 +69,7 @@ def test_user_supplied_model_gets_index_tokens_appended(prepared, tmp_path_facto
   base.write_bytes(vocab_lib.train_sentencepiece([PROMPT] * 50, [], vocab_size=100))
   base_vocab = vocab_lib.load_vocabulary(str(base), extra_ids=0)
   vocab = vocab_lib.build_vocabulary(str(path), 'cid+iid', base_model=str(base), extra_ids=5)
-  new = vocab_lib.load_index(path / 'indexes' / 'cid+iid.json').new_tokens()
+  new = load_index(path / 'indexes' / 'cid+iid.json').new_tokens()
   assert vocab.vocab_size == base_vocab.vocab_size + len(new) + 5
   assert vocab.encode('purchase history') == base_vocab.encode('purchase history')
   ids = [vocab.tokenizer.piece_to_id(t) for t in new]
@@ -90,3 +91,21 @@ def test_word_start_table(prepared):
 def test_missing_model_file(tmp_path):
   with pytest.raises(FileNotFoundError, match='nope.model'):
     vocab_lib.load_vocabulary(str(tmp_path / 'nope.model'))
+
+
+def test_base_model_from_a_directory_is_cached_apart(prepared, tmp_path_factory):
+  """A Hugging Face T5 directory gives its spiece.model; the extended model lives next to, not
+  over, the trained one; the model's rows are the vocabulary padded to 128."""
+  path, _ = prepared
+  hf = tmp_path_factory.mktemp('t5')
+  (hf / 'spiece.model').write_bytes(
+      vocab_lib.train_sentencepiece([PROMPT] * 50, [], vocab_size=100)
+  )
+  trained = vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300)
+  based = vocab_lib.build_vocabulary(str(path), 'cid+iid', base_model=str(hf))
+  assert based.sentencepiece_model_file != trained.sentencepiece_model_file
+  assert os.path.basename(based.sentencepiece_model_file).startswith('cid+iid.base-')
+  assert vocab_lib.padded_vocab_size(based) % 128 == 0
+  assert 0 <= vocab_lib.padded_vocab_size(based) - based.vocab_size < 128
+  with pytest.raises(FileNotFoundError, match='spiece.model'):
+    vocab_lib.build_vocabulary(str(path), 'cid+iid', base_model=str(path))
