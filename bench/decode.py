@@ -1,20 +1,26 @@
-"""Beam-search decoding throughput of the real p5jax T5 with an item-ID trie constraint.
+"""Beam-search decoding throughput of the real p5jax T5 with an item-ID trie constraint,
+side by side with Hugging Face `generate` on the same config, shapes, prompts and catalog.
 
-    python bench/decode.py --model=tiny --items=12101 --beams=20 --batch=16 --input_len=128 \
-        --mode=constrained
-    python bench/decode.py --model=small --items=1000000 --beams=20 --batch=64 --mode=constrained
+    python bench/decode.py --model=tiny --beams=20 --batch=16 --input_len=128
+    python bench/decode.py --model=small --beams=20 --batch=16 --input_len=128
+    python bench/decode.py --model=small --items=1000000 --batch=64 --no-hf_baseline
 
 Random weights (vocabulary 32128, T5 1.0 / P5 layout), random prompt tokens, and a catalog of
-the decimal numbers 1..items written one digit per token (digit d is token 3 + d) and ended by
-EOS, so results compare with other systems on equal terms. `--mode=constrained` decodes through
+item numbers written one digit per token (digit d is token 3 + d) and ended by EOS, so results
+compare with other systems on equal terms. The catalog is the item numbers of
+`--data_dir/sequential_data.txt` (default: the Beauty data in ../shared/data/beauty next to
+the repository: 12,101 items, P5's numbering), or 1..`--items` when `--items` is given. `--mode=constrained` decodes through
 the compiled trie (`--score_mode=allowed`, the default, asks the model only for the allowed
 tokens' logits; `full` normalises over the vocabulary first, as Hugging Face's
 `prefix_allowed_tokens_fn`); `unconstrained` decodes over the whole vocabulary with the same
 beam settings. Prints users/s, ms/user, compile time (kept apart), the fraction of returned
 beams that are catalog items, the trie's size and build time, and achieved GFLOP/s against an
-fp32 matmul peak measured in this same run. `--hf_baseline` also times Hugging Face `generate`
-with a `prefix_allowed_tokens_fn` trie on the same config, shapes and load (torch, CPU). The
-last line is one JSON object.
+fp32 matmul peak measured in this same run. Hugging Face `generate` with a
+`prefix_allowed_tokens_fn` trie is timed in the same run (torch, CPU; `--no-hf_baseline`
+skips it). Times are wall-clock and, robust to other processes' load, this process's CPU
+time (all threads); the load average is printed at start and end. `--profile_dir=DIR` adds
+the decode's time by HLO op category from a jax.profiler trace (`xla_profile.py`). The last
+line is one JSON object.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
@@ -33,9 +40,11 @@ import numpy as np  # noqa: E402
 from flax import linen as nn  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_DATA = os.path.join(REPO, '..', 'shared', 'data', 'beauty')
 sys.path.insert(0, REPO)
 
 from matmul_peak import matmul_peak_gflops  # noqa: E402
+from xla_profile import format_breakdown, profile_breakdown  # noqa: E402
 
 from p5jax.decoding import beam_search, compile_trie  # noqa: E402
 from p5jax.models import EncoderDecoderModel, T5Config, Transformer  # noqa: E402
@@ -64,22 +73,37 @@ SIZES = {
 }
 
 
-def digit_catalog(items: int) -> list[list[int]]:
-  """Item i -> its decimal digits as tokens, then EOS."""
-  return [[DIGIT0 + int(c) for c in str(i)] + [EOS] for i in range(1, items + 1)]
+def digit_catalog(items: list[int]) -> list[list[int]]:
+  """Each item number -> its decimal digits as tokens, then EOS."""
+  return [[DIGIT0 + int(c) for c in str(i)] + [EOS] for i in items]
 
 
-def valid_fraction(seqs: np.ndarray, scores: np.ndarray, items: int) -> float:
+def catalog_items(data_dir: str, items: int) -> list[int]:
+  """1..`items`, or (items == 0) the item numbers of `data_dir/sequential_data.txt`."""
+  if items:
+    return list(range(1, items + 1))
+  path = os.path.join(data_dir, 'sequential_data.txt')
+  if not os.path.exists(path):
+    raise SystemExit(f'{path} not found: pass --data_dir=DIR (P5 sequential data) or --items=N')
+  with open(path) as f:
+    return sorted({int(i) for line in f for i in line.split()[1:]})
+
+
+def valid_fraction(seqs: np.ndarray, scores: np.ndarray, catalog: set[tuple[int, ...]]) -> float:
   """Share of returned beams [B, K, L] that spell a catalog item and end with EOS."""
   ok = 0
   for row, score in zip(seqs.reshape(-1, seqs.shape[-1]), scores.reshape(-1)):
-    toks = list(row)
-    if not np.isfinite(score) or EOS not in toks:
-      continue
-    body = toks[: toks.index(EOS)]
-    if body and all(DIGIT0 <= t < DIGIT0 + 10 for t in body) and body[0] != DIGIT0:
-      ok += 1 <= int(''.join(str(t - DIGIT0) for t in body)) <= items
+    toks = [int(t) for t in row]
+    if np.isfinite(score) and EOS in toks:
+      ok += tuple(toks[: toks.index(EOS) + 1]) in catalog
   return ok / scores.size
+
+
+def _timed(fn, *args) -> tuple[Any, float, float]:
+  """fn(*args) blocked until ready; (result, wall seconds, process CPU seconds)."""
+  wall, cpu = time.perf_counter(), time.process_time()
+  out = jax.block_until_ready(fn(*args))
+  return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def decode_matmul_flops(
@@ -110,10 +134,11 @@ def decode_matmul_flops(
   return encoder + cross_kv + batch * per_row * (1 + (dec_len - 1) * beams)
 
 
-def hf_generate_ms_per_user(args, dec_len: int, catalog: list[list[int]]) -> float:
+def hf_generate_ms_per_user(args, dec_len: int, catalog: list[list[int]]) -> tuple[float, float]:
   """The baseline: Hugging Face `generate` + `prefix_allowed_tokens_fn` over a dict trie.
 
-  Same T5 1.0 config, random weights, beams, prompts and catalog; torch on CPU.
+  Same T5 1.0 config, random weights, beams, prompts and catalog; torch on CPU. Returns
+  (wall, CPU) ms per user, medians over the timed batches.
   """
   import torch
   import transformers
@@ -151,14 +176,12 @@ def hf_generate_ms_per_user(args, dec_len: int, catalog: list[list[int]]) -> flo
     return list(node) or [EOS]
 
   rng = np.random.default_rng(args.seed)
-  times = []
-  for _ in range(args.batches + 1):  # the first batch warms up
-    enc = rng.integers(2, VOCAB_SIZE, size=(args.batch, args.input_len))
-    enc[:, -1] = EOS
-    t = time.perf_counter()
+
+  def generate(enc):
     with torch.no_grad():
-      model.generate(
+      return model.generate(
           torch.as_tensor(enc),
+          attention_mask=torch.as_tensor(enc > 0),
           num_beams=args.beams,
           num_return_sequences=args.beams,
           max_length=dec_len + 1,
@@ -166,14 +189,26 @@ def hf_generate_ms_per_user(args, dec_len: int, catalog: list[list[int]]) -> flo
           do_sample=False,
           prefix_allowed_tokens_fn=(allowed if args.mode == 'constrained' else None),
       )
-    times.append(time.perf_counter() - t)
-  return 1e3 * float(np.median(times[1:])) / args.batch
+
+  walls, cpus = [], []
+  for _ in range(args.batches + 1):  # the first batch warms up
+    enc = rng.integers(2, VOCAB_SIZE, size=(args.batch, args.input_len))
+    enc[:, -1] = EOS
+    _, wall, cpu = _timed(generate, enc)
+    walls.append(wall)
+    cpus.append(cpu)
+  return tuple(1e3 * float(np.median(x[1:])) / args.batch for x in (walls, cpus))
 
 
 def main(argv=None) -> dict:
   p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   p.add_argument('--model', choices=sorted(SIZES), default='tiny')
-  p.add_argument('--items', type=int, default=12101)
+  p.add_argument(
+      '--data_dir',
+      default=DEFAULT_DATA,
+      help='P5 sequential data whose item numbers are the catalog (default: ../shared/data/beauty)',
+  )
+  p.add_argument('--items', type=int, default=0, help='catalog 1..N instead of --data_dir')
   p.add_argument('--beams', type=int, default=20)
   p.add_argument('--batch', type=int, default=16)
   p.add_argument('--input_len', type=int, default=128)
@@ -186,10 +221,13 @@ def main(argv=None) -> dict:
   p.add_argument('--seed', type=int, default=0)
   p.add_argument(
       '--hf_baseline',
-      action='store_true',
-      help='also time Hugging Face generate (+ prefix_allowed_tokens_fn trie)',
+      action=argparse.BooleanOptionalAction,
+      default=True,
+      help='also time Hugging Face generate (+ prefix_allowed_tokens_fn trie) in this run',
   )
+  p.add_argument('--profile_dir', default=None, help='trace the decode; print op categories')
   args = p.parse_args(argv)
+  load_start = os.getloadavg()
 
   cfg = T5Config(
       vocab_size=VOCAB_SIZE,
@@ -201,7 +239,8 @@ def main(argv=None) -> dict:
       **SIZES[args.model],
   )
   model = EncoderDecoderModel(Transformer(cfg), decode_fn=beam_search)
-  dec_len = args.max_decode_len or len(str(args.items)) + 1
+  items = catalog_items(args.data_dir, args.items)
+  dec_len = args.max_decode_len or len(str(max(items))) + 1
   shapes = {
       'encoder_input_tokens': (1, args.input_len),
       'decoder_input_tokens': (1, dec_len),
@@ -209,7 +248,7 @@ def main(argv=None) -> dict:
   }
   params = nn.meta.unbox(model.get_initial_variables(jax.random.key(args.seed), shapes)['params'])
 
-  catalog = digit_catalog(args.items)
+  catalog = digit_catalog(items)
   t = time.perf_counter()
   trie = compile_trie(catalog, vocab_size=VOCAB_SIZE, eos_id=EOS)
   trie_s = time.perf_counter() - t
@@ -243,20 +282,17 @@ def main(argv=None) -> dict:
   t = time.perf_counter()
   compiled = predict.lower(params, prompts(), constraint).compile()
   compile_s = time.perf_counter() - t
-  seqs, aux = compiled(params, prompts(), constraint)  # warm-up
-  jax.block_until_ready(seqs)
+  jax.block_until_ready(compiled(params, prompts(), constraint))  # warm-up
 
-  times, fractions = [], []
+  walls, cpus, fractions, valid = [], [], [], {tuple(s) for s in catalog}
   for _ in range(args.batches):
-    enc = prompts()
-    t = time.perf_counter()
-    seqs, aux = compiled(params, enc, constraint)
-    jax.block_until_ready((seqs, aux))
-    times.append(time.perf_counter() - t)
-    fractions.append(valid_fraction(np.asarray(seqs), np.asarray(aux['scores']), args.items))
+    (seqs, aux), wall, cpu = _timed(compiled, params, prompts(), constraint)
+    walls.append(wall)
+    cpus.append(cpu)
+    fractions.append(valid_fraction(np.asarray(seqs), np.asarray(aux['scores']), valid))
 
   peak = matmul_peak_gflops()
-  per_batch = float(np.median(times))
+  per_batch = float(np.median(walls))
   out_width = (
       trie.max_fanout if args.mode == 'constrained' and args.score_mode == 'allowed' else VOCAB_SIZE
   )
@@ -264,7 +300,7 @@ def main(argv=None) -> dict:
   gflops = flops / per_batch / 1e9
   result = {
       'model': args.model,
-      'items': args.items,
+      'items': len(items),
       'beams': args.beams,
       'batch': args.batch,
       'input_len': args.input_len,
@@ -274,6 +310,7 @@ def main(argv=None) -> dict:
       'devices': jax.devices()[0].platform,
       'users_per_s': args.batch / per_batch,
       'ms_per_user': 1e3 * per_batch / args.batch,
+      'cpu_ms_per_user': 1e3 * float(np.median(cpus)) / args.batch,
       'compile_s': compile_s,
       'valid_fraction': float(np.mean(fractions)),
       'trie_build_s': trie_s,
@@ -284,18 +321,29 @@ def main(argv=None) -> dict:
       'fraction_of_peak': gflops / peak,
   }
   if args.hf_baseline:
-    hf_ms = hf_generate_ms_per_user(args, dec_len, catalog)
-    result.update(hf_ms_per_user=hf_ms, speedup_vs_hf=hf_ms / result['ms_per_user'])
+    hf_ms, hf_cpu_ms = hf_generate_ms_per_user(args, dec_len, catalog)
+    result.update(
+        hf_ms_per_user=hf_ms,
+        hf_cpu_ms_per_user=hf_cpu_ms,
+        speedup_vs_hf=hf_ms / result['ms_per_user'],
+        cpu_speedup_vs_hf=hf_cpu_ms / result['cpu_ms_per_user'],
+    )
+  if args.profile_dir:
+    result['profile'] = profile_breakdown(
+        compiled, (params, prompts(), constraint), calls=args.batches, trace_dir=args.profile_dir
+    )
+  result['loadavg_start'], result['loadavg_end'] = load_start, os.getloadavg()
   print(
-      f'model={args.model} items={args.items} beams={args.beams} batch={args.batch} '
+      f'model={args.model} items={len(items)} beams={args.beams} batch={args.batch} '
       f'input_len={args.input_len} mode={args.mode} score_mode={args.score_mode} '
       f'max_decode_len={dec_len}'
   )
+  print(f'load average at start {load_start}, at end {result["loadavg_end"]}')
   print(f"trie: {trie.num_edges} edges, {result['trie_mb']:.1f} MB, built in {trie_s:.2f} s")
   print(f'compile: {compile_s:.1f} s')
   print(
-      f"decode: {result['users_per_s']:.1f} users/s, {result['ms_per_user']:.2f} ms/user "
-      f"(median of {args.batches} batches)"
+      f"decode: {result['users_per_s']:.1f} users/s, {result['ms_per_user']:.2f} ms/user, "
+      f"{result['cpu_ms_per_user']:.2f} CPU ms/user (median of {args.batches} batches)"
   )
   print(f"valid catalog items among returned beams: {result['valid_fraction']:.3f}")
   print(
@@ -305,8 +353,11 @@ def main(argv=None) -> dict:
   if args.hf_baseline:
     print(
         f"Hugging Face generate baseline: {result['hf_ms_per_user']:.2f} ms/user, "
-        f"speed-up {result['speedup_vs_hf']:.1f}x"
+        f"{result['hf_cpu_ms_per_user']:.2f} CPU ms/user; speed-up "
+        f"{result['speedup_vs_hf']:.1f}x (wall), {result['cpu_speedup_vs_hf']:.1f}x (CPU time)"
     )
+  if args.profile_dir:
+    print(format_breakdown(result['profile']))
   print(json.dumps(result))
   return result
 

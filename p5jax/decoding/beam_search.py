@@ -200,6 +200,7 @@ def _constrained(
         score_mode,
         width,
         process=process,
+        last_eos_id=eos_id,
     )  # [B*k_in, C]
     c = lp.shape[1]
     total = (state['live_lp'].reshape(b * k_in, 1) + lp).reshape(b, k_in * c)

@@ -74,6 +74,7 @@ def greedy_search(
         1,
         process=process,
         on_logits=True,
+        last_eos_id=eos_id,
     )  # [B, 1]
     lp, tok = lp[:, 0], tok[:, 0]
     live = ~state['done']

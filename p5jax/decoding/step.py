@@ -104,6 +104,7 @@ def step_candidates(
     process: Process | None = None,
     on_logits: bool = False,
     keep_raw: bool = False,
+    last_eos_id: int | None = None,
 ) -> tuple[jax.Array, jax.Array, PyTree]:
   """One model step -> each row's best continuations: log-prob [n, C], token [n, C], cache.
 
@@ -115,6 +116,11 @@ def step_candidates(
   Face's beam search), or with ``on_logits`` the masked logits, used only for ranking (its
   greedy search); ``keep_raw`` ranks by the processed log-probs but returns the unprocessed
   ones (group beam search re-applies the processors after its diversity penalty).
+
+  ``last_eos_id``: for a search that ends once every live row has emitted EOS. With
+  ``score_mode='allowed'``, a step at which EOS is the only token any live row may emit skips
+  the model: an only allowed token has log-prob 0 whatever the logits, and the cache it would
+  have written is never read again (the last step of most item tries).
   """
   if constraint is None:
     logits, cache = step_fn(tokens, cache)  # [n, V]
@@ -128,8 +134,17 @@ def step_candidates(
   def sparse(cache):
     sub, ok = trie_lib.allowed(constraint, node)  # [n, F]
     if score_mode == 'allowed':
-      logits, cache = step_fn(tokens, cache, vocab_subset=sub)  # [n, F]
-      logits = logits.astype(jnp.float32)
+
+      def model(cache):
+        logits, cache = step_fn(tokens, cache, vocab_subset=sub)  # [n, F]
+        return logits.astype(jnp.float32), cache
+
+      if last_eos_id is None:
+        logits, cache = model(cache)
+      else:  # only EOS may follow: its log-prob is 0 without asking the model
+        forced = ~jnp.any(ok & (sub != last_eos_id))
+        skip = lambda cache: (jnp.zeros(sub.shape, jnp.float32), cache)  # noqa: E731
+        logits, cache = jax.lax.cond(forced, skip, model, cache)
       lp = masked_log_softmax(logits, ok)
     else:
       full, cache = step_fn(tokens, cache)  # [n, V]

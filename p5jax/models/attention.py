@@ -101,14 +101,9 @@ class SelfAttention(nn.Module):
     value = Projection(cfg, to_heads=True, name='value')(x)
     query = nn.with_logical_constraint(query, ('batch', 'length', 'heads', 'kv'))
     if decode:
-      batch = x.shape[0]
-      shape = (batch, max_decode_len, cfg.num_heads, cfg.head_dim)
-      cached_key = self.variable('cache', 'cached_key', jnp.zeros, shape, key.dtype)
-      cached_value = self.variable('cache', 'cached_value', jnp.zeros, shape, value.dtype)
-      start = (0, decode_position, 0, 0)
-      cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, key, start)
-      cached_value.value = jax.lax.dynamic_update_slice(cached_value.value, value, start)
-      key, value = cached_key.value, cached_value.value
+      return Projection(cfg, to_heads=False, name='out')(
+          self._cached(query, key, value, bias, decode_position, max_decode_len)
+      )
     key = nn.with_logical_constraint(key, ('batch', 'length', 'heads', 'kv'))
     value = nn.with_logical_constraint(value, ('batch', 'length', 'heads', 'kv'))
     dropout = Dropout(cfg.dropout_rate)
@@ -116,6 +111,29 @@ class SelfAttention(nn.Module):
         query[:, None], key, value, None if bias is None else bias[:, None], dropout, deterministic
     )[:, 0]
     return Projection(cfg, to_heads=False, name='out')(out)
+
+  def _cached(self, query, key, value, bias, position, max_decode_len):
+    """One decode step (query, key, value `[n, 1, H, D]`) against the cache, kept in the
+    layouts the two attention products read without a transpose: keys `[n, H, D, L]`, values
+    `[n, H, L, D]`. `bias` broadcasts to `[n, H, 1, L]`."""
+    cfg = self.config
+    rows = query.shape[0]
+    shape_k = (rows, cfg.num_heads, cfg.head_dim, max_decode_len)
+    shape_v = (rows, cfg.num_heads, max_decode_len, cfg.head_dim)
+    cached_key = self.variable('cache', 'cached_key', jnp.zeros, shape_k, key.dtype)
+    cached_value = self.variable('cache', 'cached_value', jnp.zeros, shape_v, value.dtype)
+    new_k = jnp.transpose(key, (0, 2, 3, 1))  # [n, H, D, 1]
+    new_v = jnp.transpose(value, (0, 2, 1, 3))  # [n, H, 1, D]
+    cached_key.value = jax.lax.dynamic_update_slice(cached_key.value, new_k, (0, 0, 0, position))
+    cached_value.value = jax.lax.dynamic_update_slice(
+        cached_value.value, new_v, (0, 0, position, 0)
+    )
+    q = query[:, 0]  # [n, H, D]
+    scores = jnp.einsum('nhd,nhdk->nhk', q, cached_key.value).astype(jnp.float32)
+    if bias is not None:
+      scores = scores + bias[:, :, 0]
+    weights = jax.nn.softmax(scores, axis=-1).astype(q.dtype)
+    return jnp.einsum('nhk,nhkd->nhd', weights, cached_value.value)[:, None]
 
 
 class CrossAttention(nn.Module):
@@ -131,10 +149,16 @@ class CrossAttention(nn.Module):
     self.out = Projection(cfg, to_heads=False)
     self.dropout = Dropout(cfg.dropout_rate)
 
-  def project_kv(self, encoded: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Keys and values `[B, L_enc, heads, head_dim]` of the encoder output."""
+  def project_kv(
+      self, encoded: jnp.ndarray, decode: bool = False
+  ) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Keys and values `[B, L_enc, heads, head_dim]` of the encoder output; with `decode`,
+    keys `[B, heads, head_dim, L_enc]` and values `[B, heads, L_enc, head_dim]`, the layouts
+    the decode step reads every step without a transpose."""
     key = nn.with_logical_constraint(self.key(encoded), ('batch', 'length', 'heads', 'kv'))
     value = nn.with_logical_constraint(self.value(encoded), ('batch', 'length', 'heads', 'kv'))
+    if decode:
+      return jnp.transpose(key, (0, 2, 3, 1)), jnp.transpose(value, (0, 2, 1, 3))
     return key, value
 
   def __call__(
@@ -144,14 +168,25 @@ class CrossAttention(nn.Module):
       bias: jnp.ndarray | None,
       deterministic: bool,
       num_groups: int = 1,
+      decode: bool = False,
   ) -> jnp.ndarray:
     """Attend `x [B*G, Q, E]` over `kv` of B users; rows `b*G..b*G+G-1` share user b.
 
-    `bias` broadcasts to `[B, H, Q, L_enc]` (per user, not per row).
+    `bias` broadcasts to `[B, H, Q, L_enc]` (per user, not per row). With `decode` (one query
+    per row), `kv` is in `project_kv(..., decode=True)`'s layouts.
     """
     key, value = kv
     query = self.query(x)
     rows, q_len = query.shape[:2]
+    if decode:
+      heads = query.shape[2]
+      q = query.reshape(rows // num_groups, num_groups, heads, -1).transpose(0, 2, 1, 3)
+      scores = jnp.einsum('bhgd,bhdl->bhgl', q, key).astype(jnp.float32)
+      if bias is not None:
+        scores = scores + bias  # [B, H or 1, 1, L]: one query per row
+      weights = jax.nn.softmax(scores, axis=-1).astype(q.dtype)
+      out = jnp.einsum('bhgl,bhld->bhgd', weights, value).transpose(0, 2, 1, 3)
+      return self.out(out.reshape(query.shape))
     grouped = query.reshape(rows // num_groups, num_groups, q_len, *query.shape[2:])
     out = grouped_attention(
         grouped, key, value, None if bias is None else bias[:, None], self.dropout, deterministic

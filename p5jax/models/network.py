@@ -69,8 +69,8 @@ class DecoderLayer(nn.Module):
     self.mlp = MlpBlock(cfg)
     self.dropout = Dropout(cfg.dropout_rate)
 
-  def project_kv(self, encoded: jnp.ndarray) -> KV:
-    return self.encoder_decoder_attention.project_kv(encoded)
+  def project_kv(self, encoded: jnp.ndarray, decode: bool = False) -> KV:
+    return self.encoder_decoder_attention.project_kv(encoded, decode)
 
   def __call__(
       self,
@@ -96,7 +96,9 @@ class DecoderLayer(nn.Module):
     )
     x = x + self.dropout(h, deterministic=deterministic)
     h = self.pre_cross_attention_layer_norm(x)
-    h = self.encoder_decoder_attention(h, kv, cross_bias, deterministic, num_groups=num_groups)
+    h = self.encoder_decoder_attention(
+        h, kv, cross_bias, deterministic, num_groups=num_groups, decode=decode
+    )
     x = x + self.dropout(h, deterministic=deterministic)
     h = self.mlp(self.pre_mlp_layer_norm(x), deterministic)
     x = x + self.dropout(h, deterministic=deterministic)
@@ -181,9 +183,10 @@ class Decoder(nn.Module):
           jnp.float32,
       )
 
-  def cross_kv(self, encoded: jnp.ndarray) -> list[KV]:
-    """Per-layer encoder keys/values `[B, L_enc, heads, head_dim]`."""
-    return [layer.project_kv(encoded) for layer in self.layers]
+  def cross_kv(self, encoded: jnp.ndarray, decode: bool = False) -> list[KV]:
+    """Per-layer encoder keys/values `[B, L_enc, heads, head_dim]` (`decode`: in the decode
+    step's layouts, see `CrossAttention.project_kv`)."""
+    return [layer.project_kv(encoded, decode) for layer in self.layers]
 
   def _output_states(self, y: jnp.ndarray, deterministic: bool) -> jnp.ndarray:
     """Final norm, dropout and (T5 1.0) scaling: what the output projection multiplies."""
@@ -378,8 +381,9 @@ class Transformer(nn.Module):
     )
 
   def cross_kv(self, encoded: jnp.ndarray) -> list[KV]:
-    """Per-decoder-layer cross-attention keys/values, computed once per user."""
-    return self.decoder.cross_kv(encoded)
+    """Per-decoder-layer cross-attention keys/values for `decode_step`, computed once per
+    user."""
+    return self.decoder.cross_kv(encoded, decode=True)
 
   def decode_step(
       self,
