@@ -19,8 +19,11 @@ the newline. This is what P5 trained on with T5's tokenizer; we keep it so both 
 behave the same, and `normalize_text` applies the same rule to text compared after decoding.
 
 The model is cached at `<prepared_dir>/vocab/<scheme>.model` (written atomically) next to a
-`<scheme>.json` of the settings it was built with; a cached model is reused only when those
-settings match.
+`<scheme>.json` of the settings it was built with (including the sha256 of the item index) and
+the model's own sha256; a cached model is reused only when those settings match, and a model
+whose content no longer matches its sha256 is an error (rebuilding it silently could change
+the token ids a trained model relies on). This cache is not listed in the prepared dataset's
+manifest; the item index is, and is read only through `p5jax.data.prepared.load_item_index`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -39,7 +41,9 @@ import sentencepiece as spm
 import seqio
 from sentencepiece import sentencepiece_model_pb2
 
-from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes, load_index
+from p5jax import paths
+from p5jax.errors import UserError
+from p5jax.indexing.item_index import ItemIndex
 
 DEFAULT_VOCAB_SIZE = 4000  # learned pieces besides specials, bytes and index tokens
 DEFAULT_EXTRA_IDS = 100
@@ -135,13 +139,12 @@ def append_user_pieces(model: bytes, new_tokens: Sequence[str]) -> bytes:
 
 
 def _scheme_index(prepared_dir: str, scheme: str, dataset: Any) -> ItemIndex:
-  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
-  if os.path.exists(path):
-    return load_index(path)
-  from p5jax.indexing import build_index
+  """The index built into the prepared directory; never built here (the error names the
+  command that builds it)."""
+  del dataset
+  from p5jax.data.prepared import load_item_index
 
-  logging.info('%s not found; building the %s index in memory', path, scheme)
-  return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)))
+  return load_item_index(prepared_dir, scheme)
 
 
 def _load_dataset(prepared_dir: str) -> Any:
@@ -164,8 +167,7 @@ def build_vocabulary(
   index = _scheme_index(prepared_dir, scheme, dataset)
   base_digest = None
   if base_model is not None:
-    with open(base_model, 'rb') as f:
-      base_bytes = f.read()
+    base_bytes = paths.read_bytes(base_model)
     base_digest = hashlib.sha256(base_bytes).hexdigest()
   settings = {
       'scheme': scheme,
@@ -176,25 +178,33 @@ def build_vocabulary(
           json.dumps(index.to_json(), sort_keys=True).encode('utf-8')
       ).hexdigest(),
   }
-  model_path = os.path.join(prepared_dir, 'vocab', f'{scheme}.model')
-  settings_path = os.path.join(prepared_dir, 'vocab', f'{scheme}.json')
-  if os.path.exists(model_path) and os.path.exists(settings_path):
-    with open(settings_path, encoding='utf-8') as f:
-      if json.load(f) == settings:
-        return load_vocabulary(model_path, extra_ids=extra_ids)
+  model_path = paths.join(prepared_dir, 'vocab', f'{scheme}.model')
+  settings_path = paths.join(prepared_dir, 'vocab', f'{scheme}.json')
+  if paths.path(model_path).exists() and paths.path(settings_path).exists():
+    cached = json.loads(paths.read_bytes(settings_path))
+    digest = cached.pop('model_sha256', None)  # absent in caches written before it was added
+    if cached == settings:
+      if digest is not None and paths.sha256_file(model_path) != digest:
+        raise UserError(
+            f'{model_path}: content differs from the sha256 in {settings_path} (damaged?); '
+            'delete both to rebuild the vocabulary (a model trained with the old one will '
+            'not match a rebuilt one)'
+        )
+      return load_vocabulary(model_path, extra_ids=extra_ids)
   if base_model is not None:
     model = append_user_pieces(base_bytes, index.new_tokens())
   else:
     model = train_sentencepiece(
         corpus_sentences(dataset, index), index.new_tokens(), vocab_size=vocab_size
     )
-  atomic_write_bytes(model_path, model)
-  atomic_write_bytes(settings_path, json.dumps(settings, indent=1).encode('utf-8'))
+  paths.write_bytes_atomic(model_path, model)
+  stored = {**settings, 'model_sha256': hashlib.sha256(model).hexdigest()}
+  paths.write_bytes_atomic(settings_path, json.dumps(stored, indent=1).encode('utf-8'))
   return load_vocabulary(model_path, extra_ids=extra_ids)
 
 
 def load_vocabulary(path: str, extra_ids: int = DEFAULT_EXTRA_IDS) -> seqio.SentencePieceVocabulary:
-  if not os.path.exists(path):
+  if not paths.path(path).exists():
     raise FileNotFoundError(f'no SentencePiece model at {path}')
   return seqio.SentencePieceVocabulary(path, extra_ids=extra_ids)
 

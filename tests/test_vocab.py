@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import p5jax.vocab as vocab_lib
-from p5jax.indexing import build_index
+from p5jax.data.prepared import FORMAT_VERSION
+from p5jax.indexing import load_index
+from p5jax.indexing.build import add_scheme
 from tests.indexing.fakes import two_communities
 
 PROMPT = (
@@ -27,9 +29,10 @@ def prepared(tmp_path, monkeypatch):
           'feature': 'shine',
       }
   ]
+  data.manifest['format_version'] = FORMAT_VERSION
   data.write_manifest(tmp_path)
   monkeypatch.setattr(vocab_lib, '_load_dataset', lambda path: data)
-  build_index('cid+iid', data, cid={'k': 4, 'n': 2}).save(tmp_path / 'indexes' / 'cid+iid.json')
+  add_scheme(str(tmp_path), 'cid+iid', data, cid={'k': 4, 'n': 2})
   return tmp_path, data
 
 
@@ -37,7 +40,7 @@ def test_build_round_trips_prompts_with_ids_and_newlines(prepared):
   path, _ = prepared
   vocab = vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300, extra_ids=10)
   assert (vocab.pad_id, vocab.eos_id, vocab.unk_id) == (0, 1, 2)
-  index = vocab_lib.load_index(path / 'indexes' / 'cid+iid.json')
+  index = load_index(path / 'indexes' / 'cid+iid.json')
   history = ' , '.join(index.all_id_strings()[:3])
   text = PROMPT.format(history)
   ids = vocab.encode(text)
@@ -68,7 +71,7 @@ def test_user_supplied_model_gets_index_tokens_appended(prepared, tmp_path_facto
   base.write_bytes(vocab_lib.train_sentencepiece([PROMPT] * 50, [], vocab_size=100))
   base_vocab = vocab_lib.load_vocabulary(str(base), extra_ids=0)
   vocab = vocab_lib.build_vocabulary(str(path), 'cid+iid', base_model=str(base), extra_ids=5)
-  new = vocab_lib.load_index(path / 'indexes' / 'cid+iid.json').new_tokens()
+  new = load_index(path / 'indexes' / 'cid+iid.json').new_tokens()
   assert vocab.vocab_size == base_vocab.vocab_size + len(new) + 5
   assert vocab.encode('purchase history') == base_vocab.encode('purchase history')
   ids = [vocab.tokenizer.piece_to_id(t) for t in new]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -59,21 +58,17 @@ def _resolve(prepared_dir: PreparedDir) -> str:
 
 
 def _read_manifest(prepared_dir: str) -> dict:
-  path = os.path.join(prepared_dir, 'manifest.json')
-  try:
-    with open(path, encoding='utf-8') as f:
-      return json.load(f)
-  except FileNotFoundError as e:
-    raise FileNotFoundError(f'{path}: not a prepared dataset (run p5jax-prepare)') from e
+  from p5jax.data.prepared import read_manifest
+
+  return read_manifest(prepared_dir)
 
 
-def _load_index(prepared_dir: str, scheme: str, dataset):
-  from p5jax.indexing import build_index, load_index
+def _load_index(prepared_dir: str, scheme: str):
+  """The scheme's index as built into the prepared directory (an error with the build command
+  when it was not: a training run never builds one)."""
+  from p5jax.data.prepared import load_item_index
 
-  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
-  if os.path.exists(path):
-    return load_index(path)
-  return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)))
+  return load_item_index(prepared_dir, scheme)
 
 
 @functools.cache
@@ -103,7 +98,7 @@ def _context(
   vocab = _vocabulary(prepared_dir, scheme)
   return DatasetContext(
       dataset=dataset,
-      index=_load_index(path, scheme, dataset),
+      index=_load_index(path, scheme),
       variant=variant or _variant(dataset.manifest),
       protocol=protocol or dataset.manifest.get('protocol', 'original'),
       seed=seed,
@@ -199,6 +194,9 @@ def register_dataset(
     _remove(name)
     if families_present is None or variant is None or protocol is None:
       manifest = _read_manifest(_resolve(prepared_dir))
+      from p5jax.data.prepared import require_index
+
+      require_index(_resolve(prepared_dir), id_scheme, manifest)  # fail before any work
       variant = variant or _variant(manifest)
       families_present = families_present or families.available_families(manifest, variant)
       protocol = protocol or manifest.get('protocol', 'original')
