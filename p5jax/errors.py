@@ -19,10 +19,20 @@ class UserError(Exception):
   """Bad input or configuration, or a damaged file: reported in one line at the command line."""
 
 
+def define_verbose_flag() -> None:
+  """`--verbose` (shared by the command lines; defined once per process)."""
+  from absl import flags
+
+  if 'verbose' not in flags.FLAGS:
+    flags.DEFINE_bool('verbose', False, 'On an error, print its traceback before the one line.')
+
+
 def report(error: BaseException, *, verbose: bool, prefix: str = 'error') -> None:
   """Prints `error` as the last line of stderr (`p5jax: <prefix>: ...`); with `verbose`, its
   traceback first."""
   if verbose:
     traceback.print_exception(error, file=sys.stderr)
-  message = ' '.join(str(error).split())  # one line, whatever the message holds
+  # One line, whatever the message holds; without the "In call to configurable ..." lines gin
+  # appends to an exception raised inside a configurable.
+  message = ' '.join(str(error).split('\n  In call to configurable')[0].split())
   print(f'p5jax: {prefix}: {message}', file=sys.stderr, flush=True)

@@ -84,7 +84,8 @@ REQUIRED = [
 def test_run_files_parse_and_pick_their_entry(model_gin):
   for mode in ('train', 'eval', 'infer'):
     gin.clear_config()
-    parse_gin([model_gin, f'runs/{mode}.gin'], REQUIRED)
+    bindings = REQUIRED if mode == 'train' else [b for b in REQUIRED if 'TRAIN_STEPS' not in b]
+    parse_gin([model_gin, f'runs/{mode}.gin'], bindings)
     assert entry_run_mode() == mode
 
 

@@ -79,8 +79,9 @@ def test_sigterm_then_resume_equals_straight_run(tiny_model, task, tmp_path, cap
     return real_step(self, *args)
 
   monkeypatch.setattr(train_lib.Trainer, 'train_step', step_then_preempt)
-  stopped, _ = _train(tiny_model, task, tmp_path / 'b', TOTAL)
-  assert stopped == 3 and Checkpointer(str(tmp_path / 'b')).latest_step() == 3
+  with pytest.raises(train_lib.Preempted, match=r'step 3 of 6 .*checkpoint_3 saved') as stopped:
+    _train(tiny_model, task, tmp_path / 'b', TOTAL)
+  assert stopped.value.step == 3 and Checkpointer(str(tmp_path / 'b')).latest_step() == 3
   monkeypatch.setattr(train_lib.Trainer, 'train_step', real_step)
   step, resumed = _train(tiny_model, task, tmp_path / 'b', TOTAL)
   resumed_losses = _losses(capsys.readouterr().out)
@@ -99,7 +100,7 @@ def test_sigterm_then_resume_equals_straight_run(tiny_model, task, tmp_path, cap
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tiny_model, task, tmp_path):
   bad_opt = p5_adamw(total_steps=TOTAL, learning_rate=float('inf'))
-  with pytest.raises(NonFiniteLossError, match=r'checkpoint_0'):
+  with pytest.raises(NonFiniteLossError, match=r'checkpoint_0 \(it matches its checksums\)'):
     train(
         model=tiny_model,
         train_dataset_cfg=_cfg(task),
@@ -120,8 +121,9 @@ def test_corrupt_checkpoint_error_names_path(tiny_model, task, tmp_path):
     for f in files:
       if f != '_METADATA' and 'metadata' not in f.lower():
         open(os.path.join(root, f), 'wb').close()
-  with pytest.raises(CheckpointError, match=re.escape(str(tmp_path / 'checkpoint_2'))):
+  with pytest.raises(CheckpointError, match=re.escape(str(tmp_path / 'checkpoint_2'))) as err:
     _train(tiny_model, task, tmp_path, 4)
+  assert 'previous checkpoint is ' + str(tmp_path / 'checkpoint_0') in str(err.value)
 
 
 def test_evaluate_and_infer_write_results(task, tmp_path, capsys):
