@@ -5,6 +5,7 @@ import pytest
 
 import p5jax.vocab as vocab_lib
 from p5jax.data.prepared import FORMAT_VERSION
+from p5jax.errors import UserError
 from p5jax.indexing import load_index
 from p5jax.indexing.build import add_scheme
 from tests.indexing.fakes import two_communities
@@ -93,3 +94,21 @@ def test_word_start_table(prepared):
 def test_missing_model_file(tmp_path):
   with pytest.raises(FileNotFoundError, match='nope.model'):
     vocab_lib.load_vocabulary(str(tmp_path / 'nope.model'))
+
+
+def test_a_scheme_not_built_is_never_built_here(prepared):
+  path, _ = prepared
+  with pytest.raises(UserError, match=r'--prepared_dir=.* --scheme=sid'):
+    vocab_lib.build_vocabulary(str(path), 'sid', vocab_size=300)
+  assert not (path / 'indexes' / 'sid.json').exists() and not (path / 'vocab').exists()
+
+
+def test_a_damaged_cached_model_is_an_error_not_a_silent_rebuild(prepared):
+  path, _ = prepared
+  vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300)
+  model = path / 'vocab' / 'cid+iid.model'
+  blob = bytearray(model.read_bytes())
+  blob[len(blob) // 2] ^= 0xFF
+  model.write_bytes(bytes(blob))
+  with pytest.raises(UserError, match=r'cid\+iid\.model: content differs from the sha256'):
+    vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300)
