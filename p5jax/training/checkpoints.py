@@ -294,20 +294,6 @@ class Checkpointer:
       ) from e
     return out['state'], out['input']
 
-  def restore_input_state(self, step: int) -> dict[str, Any]:
-    """Only the input position of `step` (cheap; used to recover the seed before init)."""
-    try:
-      return self._manager.restore(step, args=ocp.args.Composite(input=ocp.args.JsonRestore()))[
-          'input'
-      ]
-    except Exception as e:
-      raise self._hint(
-          DamagedCheckpointError(
-              f'cannot read the input position of {self.step_dir(step)}: {_brief(e)}'
-          ),
-          step,
-      ) from e
-
   def close(self) -> None:
     self._manager.wait_until_finished()
     self._manager.close()
