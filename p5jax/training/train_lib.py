@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -152,73 +153,19 @@ def train(
       resolve_task(cfg)  # fail on a bad name before any work
   model_dir = paths.as_str(model_dir)
   _on_all_processes(lambda: paths.ensure_dir(model_dir, 'MODEL_DIR'), 'creating MODEL_DIR')
-  lock = run_lock.RunLock(model_dir)
-  _on_all_processes(lock.acquire, 'locking MODEL_DIR')
-  try:
-    step, state, preempted = _train_locked(
-        model=model,
-        train_dataset_cfg=train_dataset_cfg,
-        model_dir=model_dir,
-        total_steps=total_steps,
-        partitioner=partitioner or Partitioner(),
-        optimizer=optimizer,
-        train_eval_dataset_cfg=train_eval_dataset_cfg,
-        infer_eval_dataset_cfg=infer_eval_dataset_cfg,
-        checkpoint_cfg=checkpoint_cfg or ckpt_lib.CheckpointConfig(),
-        eval_period=eval_period,
-        eval_steps=eval_steps,
-        stats_period=stats_period,
-        random_seed=random_seed,
-        num_microbatches=num_microbatches,
-        run_eval_before_training=run_eval_before_training,
-        task_decoding_params=task_decoding_params,
-        preemption_check_every=preemption_check_every,
-        get_dataset_fn=get_dataset_fn,
-    )
-  finally:
-    if jax.process_index() == 0:
-      lock.release()
-  if preempted:
-    skipped = '; the final evaluation was skipped' if final_evaluation is not None else ''
-    raise Preempted(
-        f'stopped by SIGTERM at step {step} of {total_steps} with '
-        f'{ckpt_lib.checkpoint_dir(model_dir, step)} saved{skipped}; rerun the same command to '
-        'resume',
-        step,
-    )
-  if final_evaluation is not None and step >= total_steps:
-    final_evaluation()  # reads the final checkpoint in model_dir
-  return step, state
-
-
-def _train_locked(
-    *,
-    model: Any,
-    train_dataset_cfg: DatasetConfig,
-    model_dir: str,
-    total_steps: int,
-    partitioner: Partitioner,
-    optimizer: Optimizer | None,
-    train_eval_dataset_cfg: DatasetConfig | None,
-    infer_eval_dataset_cfg: DatasetConfig | None,
-    checkpoint_cfg: ckpt_lib.CheckpointConfig,
-    eval_period: int | None,
-    eval_steps: int,
-    stats_period: int,
-    random_seed: int | None,
-    num_microbatches: int,
-    run_eval_before_training: bool,
-    task_decoding_params: TaskDecodingParams | None,
-    preemption_check_every: int,
-    get_dataset_fn: Callable,
-) -> tuple[int, TrainState, bool]:
-  """`train` once MODEL_DIR is locked: (step, state, whether it stopped on a preemption)."""
+  partitioner = partitioner or Partitioner()
+  checkpoint_cfg = checkpoint_cfg or ckpt_lib.CheckpointConfig()
   save_cfg = checkpoint_cfg.save or ckpt_lib.SaveCheckpointConfig(period=total_steps)
   restore_cfg = checkpoint_cfg.restore
-  checkpointer = ckpt_lib.Checkpointer(
-      model_dir, keep=save_cfg.keep, async_save=save_cfg.async_save
-  )
-  try:
+  with contextlib.ExitStack() as cleanup:  # on the way out: close the checkpointer, unlock
+    lock = run_lock.RunLock(model_dir)
+    _on_all_processes(lock.acquire, 'locking MODEL_DIR')
+    if jax.process_index() == 0:
+      cleanup.callback(lock.release)
+    checkpointer = ckpt_lib.Checkpointer(
+        model_dir, keep=save_cfg.keep, async_save=save_cfg.async_save
+    )
+    cleanup.callback(checkpointer.close)  # waits for pending saves, also when training fails
     layout = partitioner.get_data_layout(train_dataset_cfg.batch_size)
     trainer = Trainer(
         model,
@@ -282,11 +229,20 @@ def _train_locked(
       loop.save(state)
     if run_eval_before_training:
       evals(state.params, int(state.step))
-    return loop.run(
+    step, state, preempted = loop.run(
         state, batches, jax.random.key(seed + 1), train_dataset_cfg.mixture_or_task_name
     )
-  finally:
-    checkpointer.close()  # waits for pending saves, also when training fails
+  if preempted:
+    skipped = '; the final evaluation was skipped' if final_evaluation is not None else ''
+    raise Preempted(
+        f'stopped by SIGTERM at step {step} of {total_steps} with '
+        f'{ckpt_lib.checkpoint_dir(model_dir, step)} saved{skipped}; rerun the same command to '
+        'resume',
+        step,
+    )
+  if final_evaluation is not None and step >= total_steps:
+    final_evaluation()  # reads the final checkpoint in model_dir
+  return step, state
 
 
 class _TrainLoop:
