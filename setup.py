@@ -12,6 +12,7 @@ INSTALL_REQUIRES = [
     'flax>=0.12.0,<0.13',
     'optax>=0.2.5,<0.3',
     'orbax-checkpoint>=0.12.0,<0.13',
+    'etils[epath]>=1.7',
     'seqio==0.0.20',
     'tensorflow>=2.19,<2.22',
     'tensorflow-text>=2.19,<2.22',

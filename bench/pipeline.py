@@ -26,11 +26,11 @@ LENGTHS = {'inputs': 512, 'targets': 64}
 
 
 def prepared_beauty(cache_dir: str) -> str:
-  from p5jax.data import prepare
+  from p5jax.data import FORMAT_VERSION, prepare
 
-  out = os.path.join(cache_dir, 'beauty_sequences')
+  out = os.path.join(cache_dir, f'beauty_sequences-f{FORMAT_VERSION}')
   if not os.path.isfile(os.path.join(out, 'manifest.json')):
-    prepare('sequences', BEAUTY_RAW, out, protocol='corrected')
+    prepare('sequences', BEAUTY_RAW, out, protocol='corrected', id_schemes=('sid',))
   return out
 
 

@@ -21,9 +21,12 @@ behave the same, and `normalize_text` applies the same rule to text compared aft
 
 The model is cached at `<prepared_dir>/vocab/<scheme>.model` (written atomically; from a base
 model `<scheme>.base-<digest>.model`, so both can live side by side) next to a `.json` of the
-settings it was built with; a cached model is reused only when those settings match.
-`padded_vocab_size` is the model's embedding size for a vocabulary (a multiple of 128, as T5's
-32128 for 32100 pieces).
+settings it was built with (including the sha256 of the item index) and the model's own sha256;
+a cached model is reused only when those settings match, and a model whose content no longer
+matches its sha256 is an error (rebuilding it silently could change the token ids a trained
+model relies on). This cache is not listed in the prepared dataset's manifest; the item index
+is, and is read only through `p5jax.data.prepared.load_item_index`. `padded_vocab_size` is the
+model's embedding size for a vocabulary (a multiple of 128, as T5's 32128 for 32100 pieces).
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -42,7 +44,9 @@ import sentencepiece as spm
 import seqio
 from sentencepiece import sentencepiece_model_pb2
 
-from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes, normalize_id_string
+from p5jax import paths
+from p5jax.errors import UserError
+from p5jax.indexing.item_index import ItemIndex, normalize_id_string
 from p5jax.indexing.registry import prepared_index
 
 DEFAULT_VOCAB_SIZE = 4000  # learned pieces besides specials, bytes and index tokens
@@ -163,8 +167,7 @@ def build_vocabulary(
   name = scheme
   if base_model is not None:
     base_model = base_model_file(base_model)
-    with open(base_model, 'rb') as f:
-      base_bytes = f.read()
+    base_bytes = paths.read_bytes(base_model)
     base_digest = hashlib.sha256(base_bytes).hexdigest()
     name = f'{scheme}.base-{base_digest[:12]}'
   settings = {
@@ -176,31 +179,40 @@ def build_vocabulary(
           json.dumps(index.to_json(), sort_keys=True).encode('utf-8')
       ).hexdigest(),
   }
-  model_path = os.path.join(prepared_dir, 'vocab', f'{name}.model')
-  settings_path = os.path.join(prepared_dir, 'vocab', f'{name}.json')
-  if os.path.exists(model_path) and os.path.exists(settings_path):
-    with open(settings_path, encoding='utf-8') as f:
-      if json.load(f) == settings:
-        return load_vocabulary(model_path, extra_ids=extra_ids)
+  model_path = paths.join(prepared_dir, 'vocab', f'{name}.model')
+  settings_path = paths.join(prepared_dir, 'vocab', f'{name}.json')
+  if paths.path(model_path).exists() and paths.path(settings_path).exists():
+    cached = json.loads(paths.read_bytes(settings_path))
+    digest = cached.pop('model_sha256', None)  # absent in caches written before it was added
+    if cached == settings:
+      if digest is not None and paths.sha256_file(model_path) != digest:
+        raise UserError(
+            f'{model_path}: content differs from the sha256 in {settings_path} (damaged?); '
+            'delete both to rebuild the vocabulary (a model trained with the old one will '
+            'not match a rebuilt one)'
+        )
+      return load_vocabulary(model_path, extra_ids=extra_ids)
   if base_model is not None:
     model = append_user_pieces(base_bytes, index.new_tokens())
   else:
     model = train_sentencepiece(
         corpus_sentences(dataset, index), index.new_tokens(), vocab_size=vocab_size
     )
-  atomic_write_bytes(model_path, model)
-  atomic_write_bytes(settings_path, json.dumps(settings, indent=1).encode('utf-8'))
+  paths.write_bytes_atomic(model_path, model)
+  stored = {**settings, 'model_sha256': hashlib.sha256(model).hexdigest()}
+  paths.write_bytes_atomic(settings_path, json.dumps(stored, indent=1).encode('utf-8'))
   return load_vocabulary(model_path, extra_ids=extra_ids)
 
 
 def base_model_file(path: str) -> str:
   """`path` itself, or the `spiece.model` inside a (Hugging Face T5) directory."""
-  model = os.path.join(path, BASE_MODEL_FILE) if os.path.isdir(path) else path
-  if not os.path.isfile(model):
+  model = paths.path(path)
+  model = model / BASE_MODEL_FILE if model.is_dir() else model
+  if not model.is_file():
     raise FileNotFoundError(
         f'{model}: no SentencePiece model (give a .model file or a directory with {BASE_MODEL_FILE})'
     )
-  return model
+  return str(model)
 
 
 def padded_vocab_size(vocabulary: seqio.Vocabulary, multiple: int = VOCAB_SIZE_MULTIPLE) -> int:
@@ -209,7 +221,7 @@ def padded_vocab_size(vocabulary: seqio.Vocabulary, multiple: int = VOCAB_SIZE_M
 
 
 def load_vocabulary(path: str, extra_ids: int = DEFAULT_EXTRA_IDS) -> seqio.SentencePieceVocabulary:
-  if not os.path.exists(path):
+  if not paths.path(path).exists():
     raise FileNotFoundError(f'no SentencePiece model at {path}')
   return seqio.SentencePieceVocabulary(path, extra_ids=extra_ids)
 

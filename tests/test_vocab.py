@@ -5,7 +5,10 @@ import numpy as np
 import pytest
 
 import p5jax.vocab as vocab_lib
-from p5jax.indexing import build_index, load_index
+from p5jax.data.prepared import FORMAT_VERSION
+from p5jax.errors import UserError
+from p5jax.indexing import load_index
+from p5jax.indexing.build import add_scheme
 from tests.indexing.fakes import two_communities
 
 PROMPT = (
@@ -28,9 +31,10 @@ def prepared(tmp_path, monkeypatch):
           'feature': 'shine',
       }
   ]
+  data.manifest['format_version'] = FORMAT_VERSION
   data.write_manifest(tmp_path)
   monkeypatch.setattr(vocab_lib, '_load_dataset', lambda path: data)
-  build_index('cid+iid', data, cid={'k': 4, 'n': 2}).save(tmp_path / 'indexes' / 'cid+iid.json')
+  add_scheme(str(tmp_path), 'cid+iid', data, cid={'k': 4, 'n': 2})
   return tmp_path, data
 
 
@@ -109,3 +113,21 @@ def test_base_model_from_a_directory_is_cached_apart(prepared, tmp_path_factory)
   assert 0 <= vocab_lib.padded_vocab_size(based) - based.vocab_size < 128
   with pytest.raises(FileNotFoundError, match='spiece.model'):
     vocab_lib.build_vocabulary(str(path), 'cid+iid', base_model=str(path))
+
+
+def test_a_scheme_not_built_is_never_built_here(prepared):
+  path, _ = prepared
+  with pytest.raises(UserError, match=r'--prepared_dir=.* --scheme=sid'):
+    vocab_lib.build_vocabulary(str(path), 'sid', vocab_size=300)
+  assert not (path / 'indexes' / 'sid.json').exists() and not (path / 'vocab').exists()
+
+
+def test_a_damaged_cached_model_is_an_error_not_a_silent_rebuild(prepared):
+  path, _ = prepared
+  vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300)
+  model = path / 'vocab' / 'cid+iid.model'
+  blob = bytearray(model.read_bytes())
+  blob[len(blob) // 2] ^= 0xFF
+  model.write_bytes(bytes(blob))
+  with pytest.raises(UserError, match=r'cid\+iid\.model: content differs from the sha256'):
+    vocab_lib.build_vocabulary(str(path), 'cid+iid', vocab_size=300)

@@ -6,6 +6,9 @@ absence is counted, never fatal). `meta_<Category>.json(.gz)`: Python-literal di
 `ast.literal_eval`, never `eval`). Optional `reviews_<Category>.pickle`: explanation records in
 review order (`user`, `item`, `sentence` = [(feature, adjective, sentence, sentiment)]); one
 sentence per review is drawn with a seeded RNG, as P5 does.
+Exact duplicates (the same user, item and time) are dropped, keeping the first, and counted in
+the manifest's notes: a repeated review would otherwise make a user's validation item equal to
+the test item and put the test item in training.
 Interactions are sorted by time (stable, so file order breaks ties) and 5-core filtered.
 """
 
@@ -34,6 +37,23 @@ CATEGORIES = {
     'toys': 'Toys_and_Games',
     'demo': 'Demo',
 }
+
+
+DUPLICATES_NOTE = 'duplicate reviews (same user, item and time) dropped'
+
+
+def drop_duplicates(reviews: list[RawReview], report: collections.Counter) -> list[RawReview]:
+  """`reviews` without exact repeats of (user, item, time), first kept; the count goes to
+  `report[DUPLICATES_NOTE]` (0 included, so the manifest says it was checked)."""
+  seen: set[tuple[str, str, int]] = set()
+  kept = []
+  for review in reviews:
+    key = (review.user, review.item, review.time)
+    if key not in seen:
+      seen.add(key)
+      kept.append(review)
+  report[DUPLICATES_NOTE] += len(reviews) - len(kept)
+  return kept
 
 
 def read_reviews(path: str, report: collections.Counter) -> list[RawReview]:
@@ -133,6 +153,7 @@ def read_amazon(raw_dir: str, dataset: str, *, seed: int = 0, core: int = 5) -> 
     attach_explanations(exp_path, reviews, seed, report)
   else:
     report['no explanation pickle'] += 1
+  reviews = drop_duplicates(reviews, report)  # after the pickle, which is aligned with the file
   keep = kcore_mask([r.user for r in reviews], [r.item for r in reviews], core)
   report[f'reviews dropped by the {core}-core filter'] += keep.count(False)
   reviews = [r for r, k in zip(reviews, keep) if k]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from p5jax.errors import UserError
 
-class DataFormatError(ValueError):
+
+class DataFormatError(UserError, ValueError):
   """Raised on malformed or inconsistent raw input; the message names file, `line N`, field."""
 
   def __init__(

@@ -6,6 +6,7 @@ records, so `exp_splits.pkl`, their subset with an explanation, adds nothing and
 `negative_samples.txt` (the released test negatives), `user_id2name.pkl` and `meta.json.gz`
 (Amazon item metadata, Python literals). Pickles go through the restricted unpickler.
 Under the `original` protocol the released numbers, review split and test negatives are kept.
+Reviews repeated in `review_splits.pkl` (same user, item and time) are dropped and counted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from p5jax.data.amazon import read_meta
+from p5jax.data.amazon import drop_duplicates, read_meta
 from p5jax.data.errors import DataFormatError
 from p5jax.data.records import RawDataset, RawReview
 from p5jax.data.safe_pickle import load_plain_pickle
@@ -75,6 +76,7 @@ def read_release(raw_dir: str, dataset: str) -> RawDataset:
             field='reviewerID/asin',
         )
       raw.reviews.append(review)
+  raw.reviews = drop_duplicates(raw.reviews, raw.report)
   names_path = os.path.join(raw_dir, 'user_id2name.pkl')
   if os.path.isfile(names_path):
     names = load_plain_pickle(names_path)

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from p5jax import paths
 from p5jax.data import amazon, demo, p5_release, prepared, protocols, sequences, splits, yelp
 from p5jax.data.errors import DataFormatError
 from p5jax.data.records import RawDataset
@@ -120,43 +121,48 @@ def prepare(
     *,
     num_negatives: int = 99,
     demo_scale: float = 1.0,
+    overwrite: bool = False,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict[str, Any]:
   """Reads `raw_dir`, writes the prepared directory `out_dir`, returns its manifest.
 
   `id_schemes`: item-index schemes built with `p5jax.indexing.build_index` into
   `out_dir/indexes/<scheme>.json`. `dataset='demo'` with `raw_dir=None` generates the demo's
-  raw files (size `demo_scale`, see `demo.generate_raw`) with `seed`."""
+  raw files (size `demo_scale`, see `demo.generate_raw`) with `seed`.
+  Atomic: the dataset is built in a temporary sibling and renamed onto `out_dir` when complete,
+  so a failure leaves nothing that loads. A non-empty `out_dir` is refused unless `overwrite`."""
   if protocol not in protocols.PROTOCOLS:
     raise ValueError(f'protocol must be one of {protocols.PROTOCOLS}, got {protocol!r}')
-  log(f"reading {dataset} from {raw_dir or '<generated demo>'}")
-  raw = read_raw(dataset, raw_dir, seed=seed, demo_scale=demo_scale)
-  log(f'numbering ({protocol}), splitting, sampling {num_negatives} negatives per user')
-  records = build_records(raw, protocol, seed, num_negatives)
-  os.makedirs(out_dir, exist_ok=True)
-  for name in ('users', 'items', 'sequences', 'negatives'):
-    prepared.write_jsonl(os.path.join(out_dir, f'{name}.jsonl'), records[name])
-  if records['reviews']:
-    prepared.write_jsonl(os.path.join(out_dir, 'reviews.jsonl'), records['reviews'])
-  manifest = _manifest(raw, records, dataset, protocol, seed, num_negatives)
-  prepared.write_manifest(os.path.join(out_dir, 'manifest.json'), manifest)
-  if id_schemes:
-    manifest['id_schemes'] = build_indexes(out_dir, id_schemes, seed, log)
-    prepared.write_manifest(os.path.join(out_dir, 'manifest.json'), manifest)
+  for scheme in id_schemes:
+    prepared.check_scheme_name(scheme)
+  with prepared.building(out_dir, overwrite) as tmp:
+    log(f"reading {dataset} from {raw_dir or '<generated demo>'}")
+    raw = read_raw(dataset, raw_dir, seed=seed, demo_scale=demo_scale)
+    log(f'numbering ({protocol}), splitting, sampling {num_negatives} negatives per user')
+    records = build_records(raw, protocol, seed, num_negatives)
+    for name in ('users', 'items', 'sequences', 'negatives'):
+      prepared.write_jsonl(tmp / f'{name}.jsonl', records[name])
+    if records['reviews']:
+      prepared.write_jsonl(tmp / 'reviews.jsonl', records['reviews'])
+    manifest = prepared.seal(tmp, _manifest(raw, records, dataset, protocol, seed, num_negatives))
+    if id_schemes:
+      manifest['id_schemes'] = build_indexes(tmp, id_schemes, seed, log)
+      manifest = prepared.seal(tmp, manifest)
   return manifest
 
 
 def build_indexes(
-    out_dir: str, schemes: Sequence[str], seed: int, log: Callable[[str], None]
+    out_dir: paths.PathLike, schemes: Sequence[str], seed: int, log: Callable[[str], None]
 ) -> list[str]:
   import p5jax.indexing  # the indexing part; imported only when schemes are asked for
 
   dataset = prepared.PreparedDataset.load(out_dir)
-  os.makedirs(os.path.join(out_dir, 'indexes'), exist_ok=True)
   for scheme in schemes:
     log(f'building item index {scheme!r}')
     index = p5jax.indexing.build_index(scheme, dataset, seed=seed)
-    index.save(os.path.join(out_dir, 'indexes', f'{scheme}.json'))
+    paths.write_bytes_atomic(
+        paths.path(out_dir) / prepared.index_file(scheme), prepared.index_bytes(index)
+    )
   return list(schemes)
 
 

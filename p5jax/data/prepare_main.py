@@ -5,7 +5,9 @@ r"""`p5jax-prepare`: raw files -> prepared dataset directory.
   p5jax-prepare --dataset=demo --out_dir=data/demo          # no download needed
   p5jax-prepare --dataset=sequences --raw_dir=DIR_WITH_sequential_data.txt --out_dir=...
 
-Malformed input exits with status 1 and a message naming the file and line.
+Malformed input exits with status 1 and one line `p5jax: error: ...` naming the file and line
+(`--verbose` adds the traceback). The dataset is built in a temporary sibling of `--out_dir` and
+renamed into place when complete; a non-empty `--out_dir` is refused unless `--overwrite`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import time
 
 from absl import app, flags
 
-from p5jax.data.errors import DataFormatError
 from p5jax.data.pipeline import DATASETS, DEFAULT_SEED, prepare
 from p5jax.data.protocols import PROTOCOLS
+from p5jax.errors import EXIT_USER_ERROR, UserError, define_verbose_flag, report
 
 _DATASET = flags.DEFINE_enum('dataset', None, list(DATASETS), 'Which source to read.')
 _RAW_DIR = flags.DEFINE_string('raw_dir', None, "Directory with the raw files ('demo': unused).")
@@ -32,6 +34,10 @@ _ID_SCHEMES = flags.DEFINE_list('id_schemes', [], 'Item-index schemes to build (
 _SEED = flags.DEFINE_integer('seed', DEFAULT_SEED, 'Seed of splits, negatives and permutations.')
 _NUM_NEGATIVES = flags.DEFINE_integer('num_negatives', 99, 'Evaluation negatives per user.')
 _DEMO_SCALE = flags.DEFINE_float('demo_scale', 1.0, '--dataset=demo size (55 ~ Beauty).')
+_OVERWRITE = flags.DEFINE_bool(
+    'overwrite', False, 'Replace a non-empty --out_dir (once the new dataset is complete).'
+)
+define_verbose_flag()
 
 
 def summary(manifest: dict, seconds: float) -> str:
@@ -80,11 +86,12 @@ def main(argv: list[str]) -> int:
         seed=_SEED.value,
         num_negatives=_NUM_NEGATIVES.value,
         demo_scale=_DEMO_SCALE.value,
+        overwrite=_OVERWRITE.value,
         log=log,
     )
-  except (DataFormatError, ValueError) as e:  # bad input, or a scheme the data does not allow
-    print(f'error: {e}', file=sys.stderr)
-    return 1
+  except (UserError, ValueError) as e:  # bad input, or a scheme the data does not allow
+    report(e, verbose=flags.FLAGS.verbose)
+    return EXIT_USER_ERROR
   print(summary(manifest, time.perf_counter() - start))
   print(f'wrote {_OUT_DIR.value}')
   return 0

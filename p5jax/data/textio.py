@@ -6,6 +6,7 @@ import ast
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,17 +24,48 @@ def find_file(directory: str, *names: str) -> str | None:
 
 
 def numbered_lines(path: str) -> Iterator[tuple[int, str]]:
-  """(1-based line number, stripped line) for every non-blank line; empty file -> error."""
-  opener = gzip.open if path.endswith('.gz') else open
+  """(1-based line number, stripped line) for every non-blank line; empty file -> error.
+
+  Bytes that are not UTF-8, a truncated or corrupt `.gz` and a plain file named `.gz` are
+  `DataFormatError`s naming the file and line."""
   seen = False
-  with opener(path, 'rt', encoding='utf-8') as f:
-    for number, line in enumerate(f, start=1):
-      line = line.strip()
-      if line:
-        seen = True
-        yield number, line
+  number = 0
+  try:
+    with gzip.open(path, 'rb') if path.endswith('.gz') else open(path, 'rb') as f:
+      for number, raw in enumerate(f, start=1):
+        line = _decode(path, number, raw).strip()
+        if line:
+          seen = True
+          yield number, line
+  except gzip.BadGzipFile as e:
+    if number == 0:
+      raise DataFormatError(
+          path, 'not a gzip file although its name ends in .gz: compress it, or drop the .gz'
+      ) from None
+    raise DataFormatError(
+        path, f'corrupt gzip file ({e}): download or copy it again', line=number
+    ) from None
+  except (EOFError, zlib.error) as e:
+    raise DataFormatError(
+        path,
+        f'truncated or corrupt gzip file ({e}): download or copy it again',
+        line=number + 1,
+    ) from None
   if not seen:
     raise DataFormatError(path, 'file is empty')
+
+
+def _decode(path: str, number: int, raw: bytes) -> str:
+  try:
+    return raw.decode('utf-8')
+  except UnicodeDecodeError as e:
+    hint = ' (gzip-compressed? then name it .gz)' if raw.startswith(b'\x1f\x8b') else ''
+    raise DataFormatError(
+        path,
+        f'byte 0x{raw[e.start]:02x} at column {e.start + 1} is not UTF-8{hint}; '
+        'convert the file to UTF-8',
+        line=number,
+    ) from None
 
 
 def parse_json_line(path: str, number: int, line: str) -> dict[str, Any]:

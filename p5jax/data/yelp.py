@@ -2,7 +2,8 @@
 
 Files `yelp_academic_dataset_{review,business,user}.json(.gz)`, strict JSON lines. Reviews are
 kept when `date` lies in [2019-01-01 00:00:00, 2019-12-31 00:00:00] (S3-Rec / P5), then the
-interactions are 5-core filtered, iterated to a fixed point. Times are `YYYYMMDDhhmmss`
+interactions are 5-core filtered, iterated to a fixed point. Exact duplicates (same user,
+business and date) are dropped first and counted in the manifest's notes. Times are `YYYYMMDDhhmmss`
 integers, as in P5's Yelp records. Items are businesses (title = business name, categories =
 the business's comma-separated categories); user names come from the user file.
 Yelp explanation data (P5 matches it by (user, item, rating) triples) is not read: prepared
@@ -15,6 +16,7 @@ import collections
 import datetime
 import os
 
+from p5jax.data.amazon import drop_duplicates
 from p5jax.data.errors import DataFormatError
 from p5jax.data.kcore import kcore_mask
 from p5jax.data.records import RawDataset, RawItem, RawReview
@@ -59,7 +61,7 @@ def read_reviews(path: str, report: collections.Counter) -> list[RawReview]:
 def read_yelp(raw_dir: str, *, core: int = 5) -> RawDataset:
   report: collections.Counter = collections.Counter()
   review_path = _path(raw_dir, 'review')
-  reviews = read_reviews(review_path, report)
+  reviews = drop_duplicates(read_reviews(review_path, report), report)
   keep = kcore_mask([r.user for r in reviews], [r.item for r in reviews], core)
   report[f'reviews dropped by the {core}-core filter'] += keep.count(False)
   reviews = [r for r, k in zip(reviews, keep) if k]

@@ -6,30 +6,28 @@ python -m p5jax.indexing.build --prepared_dir=DIR --scheme=cid [--params=k=500,n
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
-from p5jax.indexing.item_index import ItemIndex, atomic_write_bytes
+from p5jax import paths
+from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.registry import build_index, parse_params
 
 
 def add_scheme(
     prepared_dir: str, scheme: str, dataset: Any, *, seed: int | None = None, **params: Any
 ) -> ItemIndex:
-  """Builds `scheme` into `<prepared_dir>/indexes/<scheme>.json` and lists it in the manifest's
-  `id_schemes`. `seed` defaults to the manifest's seed."""
-  manifest_path = os.path.join(prepared_dir, 'manifest.json')
-  with open(manifest_path, encoding='utf-8') as f:
-    manifest = json.load(f)
+  """Builds `scheme` into `<prepared_dir>/indexes/<scheme>.json` and records it in the manifest
+  (`id_schemes` and the file's sha256, see `p5jax.data.prepared`). `seed` defaults to the
+  manifest's seed."""
+  from p5jax.data import prepared
+
+  prepared.check_scheme_name(scheme)
+  manifest = json.loads(paths.read_bytes(paths.join(prepared_dir, prepared.MANIFEST)))
   if seed is None:
     seed = int(manifest.get('seed', 0))
   index = build_index(scheme, dataset, seed=seed, **params)
-  index.save(os.path.join(prepared_dir, 'indexes', f'{scheme}.json'))
-  schemes = list(manifest.get('id_schemes', []))
-  if scheme not in schemes:
-    manifest['id_schemes'] = schemes + [scheme]
-    atomic_write_bytes(manifest_path, json.dumps(manifest, indent=1).encode('utf-8'))
+  prepared.record_index(prepared_dir, scheme, prepared.index_bytes(index))
   return index
 
 
@@ -38,12 +36,17 @@ def main(argv: Sequence[str]) -> None:
   from absl import flags
 
   from p5jax.data import PreparedDataset
+  from p5jax.errors import EXIT_USER_ERROR, UserError, report
 
   cfg = flags.FLAGS
-  dataset = PreparedDataset.load(cfg.prepared_dir)
-  index = add_scheme(
-      cfg.prepared_dir, cfg.scheme, dataset, seed=cfg.seed, **parse_params(cfg.params)
-  )
+  try:
+    dataset = PreparedDataset.load(cfg.prepared_dir)
+    index = add_scheme(
+        cfg.prepared_dir, cfg.scheme, dataset, seed=cfg.seed, **parse_params(cfg.params)
+    )
+  except UserError as e:
+    report(e, verbose=False)
+    raise SystemExit(EXIT_USER_ERROR) from None
   print(f'wrote {index!r} to {cfg.prepared_dir}/indexes/{cfg.scheme}.json')
 
 

@@ -93,7 +93,7 @@ def check_prepared(
   from p5jax.indexing.registry import parse_params, prepared_index
 
   dataset = PreparedDataset.load(prepared_dir)
-  index = prepared_index(prepared_dir, scheme, dataset, **parse_params(params))
+  index = prepared_index(prepared_dir, scheme, dataset, build_missing=True, **parse_params(params))
   result = leak_check(index, dataset.sequences, k=k)
   result['prepared_dir'] = str(prepared_dir)
   return result

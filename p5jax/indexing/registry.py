@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +11,7 @@ from p5jax.indexing.content import build_contid
 from p5jax.indexing.hybrid import compose
 from p5jax.indexing.independent import build_iid
 from p5jax.indexing.inputs import IndexInputs, inputs_from_dataset
-from p5jax.indexing.item_index import ItemIndex, load_index
+from p5jax.indexing.item_index import ItemIndex
 from p5jax.indexing.original import build_original
 from p5jax.indexing.random_ids import build_rid
 from p5jax.indexing.sequential import build_sid
@@ -63,14 +62,28 @@ def build_index(scheme: str, dataset: Any, *, seed: int = 0, **params: Any) -> I
   return build_from_inputs(scheme, inputs_from_dataset(dataset), seed=seed, **params)
 
 
-def prepared_index(prepared_dir: str, scheme: str, dataset: Any, **params: Any) -> ItemIndex:
-  """`<prepared_dir>/indexes/<scheme>.json` if `p5jax-prepare` wrote it, else `scheme` built
-  in memory from `dataset` (its `PreparedDataset`) with the manifest's seed and `params`."""
-  path = os.path.join(prepared_dir, 'indexes', f'{scheme}.json')
-  if os.path.exists(path):
-    return load_index(path)
-  logging.info('%s not found; building the %s index in memory', path, scheme)
-  return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)), **params)
+def prepared_index(
+    prepared_dir: str,
+    scheme: str,
+    dataset: Any = None,
+    *,
+    build_missing: bool = False,
+    **params: Any,
+) -> ItemIndex:
+  """The `scheme` index built into `prepared_dir` (checked against its manifest).
+
+  When it was not built there: with `build_missing` (analysis tools such as the leak check),
+  `scheme` is built in memory from `dataset` with the manifest's seed and `params`; otherwise a
+  `UserError` names the command that builds it (a training run never builds an index).
+  """
+  from p5jax.data import prepared
+
+  if build_missing and prepared.index_file(scheme) not in prepared.read_manifest(prepared_dir).get(
+      'files', {}
+  ):
+    logging.info('%s has no %s index; building it in memory', prepared_dir, scheme)
+    return build_index(scheme, dataset, seed=int(dataset.manifest.get('seed', 0)), **params)
+  return prepared.load_item_index(prepared_dir, scheme)
 
 
 def parse_params(spec: str) -> dict[str, Any]:

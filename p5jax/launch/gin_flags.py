@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
 import os
 import re
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 import gin
 
 from p5jax import gin_configs
+from p5jax.errors import UserError
 
 # Entry functions a run gin file binds, by run mode (the file's binding picks the mode).
 ENTRY_SELECTORS = {
@@ -20,8 +22,12 @@ ENTRY_SELECTORS = {
 }
 
 
-class GinConfigError(ValueError):
+class GinConfigError(UserError, ValueError):
   """A gin file or binding is invalid; the message names it."""
+
+
+_MACRO_BINDING = re.compile(r'^\s*([A-Z][A-Z0-9_]*)\s*=', flags=re.M)
+_MACRO_REFERENCE = re.compile(r'%([A-Za-z_][\w.]*)')
 
 
 def rewrite_gin_args(argv: Sequence[str]) -> list[str]:
@@ -73,6 +79,7 @@ def _parse_gin(gin_files, gin_bindings, search_paths) -> None:
       ) from e
     except Exception as e:
       raise GinConfigError(f'in gin file {f!r}: {e}') from e
+  check_macro_bindings(gin_bindings)
   for binding in gin_bindings:
     try:
       gin.parse_config(binding)
@@ -82,6 +89,30 @@ def _parse_gin(gin_files, gin_bindings, search_paths) -> None:
     gin.finalize()  # unset %gin.REQUIRED macros fail here, naming the macro
   except ValueError as e:
     raise GinConfigError(str(e)) from e
+
+
+def known_macros() -> set[str]:
+  """Macros the parsed gin files define or reference."""
+  defined = {scope for scope, selector in gin.config._CONFIG if selector == 'gin.macro'}  # noqa: SLF001
+  return defined | set(_MACRO_REFERENCE.findall(gin.config_str()))
+
+
+def check_macro_bindings(gin_bindings: Sequence[str]) -> None:
+  """A `GinConfigError` for a binding of an UPPER-CASE macro (`--gin.TRAIN_STEPZ=60`) that no
+  parsed gin file defines or uses, nor another binding uses: a misspelt macro would otherwise
+  be accepted and the run would silently use the default."""
+  known = known_macros()
+  for binding in gin_bindings:
+    known |= set(_MACRO_REFERENCE.findall(binding))
+  for binding in gin_bindings:
+    for name in _MACRO_BINDING.findall(binding):
+      if name not in known:
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f' (did you mean {close[0]}?)' if close else ''
+        raise GinConfigError(
+            f'--gin.{name}: no gin file given defines the macro {name}{hint}; check the '
+            'spelling, or add the gin file that uses it'
+        )
 
 
 def entry_run_mode() -> str:

@@ -4,20 +4,36 @@
       --gin.MIXTURE_OR_TASK_NAME=\"p5_beauty_pretrain\" --gin.MODEL_DIR=\"/tmp/run\" \
       --gin.TRAIN_STEPS=1000 "--gin.TASK_FEATURE_LENGTHS={'inputs': 512, 'targets': 64}"
 
-Bad gin bindings, unset required macros and unknown task names fail before any work.
+Bad gin bindings, a `--gin.NAME=` of a macro no gin file defines, unset required macros,
+unknown task names, an unknown or unbuilt ID scheme, a missing prepared dataset and a MODEL_DIR
+that is a file fail before any work (`--dry_run` runs the same checks, then prints the config).
+A problem the user can fix (`p5jax.errors.UserError`) ends with one line
+`p5jax: error: ...` and exit status 1 (`--verbose`: with its traceback); any other exception is
+a bug and keeps its traceback. A SIGTERM saves a checkpoint and exits with status 75 (see
+README, "When things go wrong").
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import gin
 from absl import app, flags
 
+from p5jax import paths
+from p5jax.errors import (
+    EXIT_PREEMPTED,
+    EXIT_USER_ERROR,
+    UserError,
+    define_verbose_flag,
+    report,
+)
 from p5jax.launch.gin_flags import (
+    ENTRY_SELECTORS,
     GinConfigError,
     entry_run_mode,
     parse_gin,
@@ -53,7 +69,13 @@ flags.DEFINE_string('coordinator_address', None, 'host:port of process 0 (multi-
 flags.DEFINE_integer('process_count', None, 'Number of processes (multi-host).')
 flags.DEFINE_integer('process_index', None, "This process's index (multi-host).")
 flags.DEFINE_integer('initialization_timeout', 300, 'Seconds to wait for all processes.')
-flags.DEFINE_bool('dry_run', False, 'Parse and check the configuration, then exit.')
+flags.DEFINE_bool(
+    'dry_run',
+    False,
+    'Parse and check the configuration (task names, ID scheme, prepared dataset, MODEL_DIR) '
+    'as a real run does before any work, print it, then exit.',
+)
+define_verbose_flag()
 
 
 def _initialize_distributed() -> None:
@@ -72,30 +94,71 @@ def _initialize_distributed() -> None:
   logging.info('jax.distributed: process %d of %d', jax.process_index(), jax.process_count())
 
 
-def _check_tasks() -> None:
-  """Resolve the configured task/mixture names now, before models or data are built."""
+def _check_tasks(run_mode: str) -> None:
+  """Resolve the configured task/mixture names now, before models or data are built; this
+  also registers gin-configured datasets, which checks the prepared dataset and its ID scheme.
+  An unknown name is reported with the macro that holds it."""
   from p5jax.training.data import DatasetConfig, resolve_task
 
   module = query_macro('MIXTURE_OR_TASK_MODULE')
   for macro in ('MIXTURE_OR_TASK_NAME', 'EVAL_MIXTURE_OR_TASK_NAME'):
     name = query_macro(macro)
     if isinstance(name, str):
-      resolve_task(DatasetConfig(name, None, 'train', 1, False, module=module))
+      try:
+        resolve_task(DatasetConfig(name, None, 'train', 1, False, module=module))
+      except UserError:
+        raise
+      except ValueError as e:
+        raise GinConfigError(str(e).replace('MIXTURE_OR_TASK_NAME', macro, 1)) from None
+  final = _bound('train_lib.train.final_evaluation')
+  if run_mode == 'train' and final and gin.query_parameter('train_lib.train.final_evaluation'):
+    if not isinstance(query_macro('EVAL_MIXTURE_OR_TASK_NAME'), str):
+      raise GinConfigError(
+          'this run evaluates after training (train_lib.train.final_evaluation is bound) but '
+          'EVAL_MIXTURE_OR_TASK_NAME is not set: bind it, e.g. '
+          '--gin.EVAL_MIXTURE_OR_TASK_NAME="\'p5_beauty_eval\'"'
+      )
 
 
-def _entry(run_mode: str):
+def _bound(selector: str) -> bool:
+  """Whether the parsed config binds `selector` (to any value, None included)."""
+  try:
+    gin.query_parameter(selector)
+  except ValueError:
+    return False
+  return True
+
+
+def _check_model_dir(run_mode: str) -> None:
+  """MODEL_DIR must not be a file; eval/infer need a checkpoint to read."""
+  model_dir = query_macro('MODEL_DIR')
+  if not isinstance(model_dir, str):
+    return
+  directory = paths.path(model_dir)
+  if directory.exists() and not directory.is_dir():
+    raise UserError(f'MODEL_DIR {directory} is a file, not a directory: give a directory path')
+  if run_mode in ('eval', 'infer'):
+    from p5jax.training.checkpoints import checkpoint_step
+
+    checkpoint_step(query_macro('CHECKPOINT_PATH') or model_dir)  # "no checkpoint found at ..."
+
+
+def _entry(run_mode: str) -> Callable[[], object]:
   if run_mode == 'train':
     from p5jax.training.train_lib import train as fn
   elif run_mode == 'eval':
     from p5jax.training.evaluation import evaluate as fn
   else:
     from p5jax.training.inference import infer as fn
+  selector = ENTRY_SELECTORS[run_mode]
+  for name, param in inspect.signature(fn).parameters.items():
+    if param.default is inspect.Parameter.empty and not _bound(f'{selector}.{name}'):
+      raise GinConfigError(f'{selector}.{name} is not bound (a required argument of {selector})')
   return gin.get_configurable(fn)
 
 
-def main(argv: Sequence[str]) -> None:
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+def _run() -> None:
+  """Everything after flag parsing: configuration, checks, then the run."""
   import jax
   import tensorflow as tf
 
@@ -109,24 +172,33 @@ def main(argv: Sequence[str]) -> None:
     import seqio
 
     seqio.add_global_cache_dirs(FLAGS.seqio_additional_cache_dirs)
-  try:
-    parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, FLAGS.gin_search_paths)
-    run_mode = FLAGS.run_mode or entry_run_mode()
-    _check_tasks()
-  except (GinConfigError, ValueError) as e:
-    sys.exit(f'p5jax: configuration error: {e}')
+  parse_gin(FLAGS.gin_file, FLAGS.gin_bindings, FLAGS.gin_search_paths)
+  run_mode = FLAGS.run_mode or entry_run_mode()
+  _check_tasks(run_mode)
+  _check_model_dir(run_mode)
+  entry = _entry(run_mode)
   logging.info(
       'run_mode=%s on %d devices (%d processes)', run_mode, jax.device_count(), jax.process_count()
   )
   if FLAGS.dry_run:
     print(gin.config_str())
     return
+  entry()
+
+
+def main(argv: Sequence[str]) -> None:
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  from p5jax.training.train_lib import Preempted
+
   try:
-    _entry(run_mode)()
-  except ValueError as e:
-    if 'REQUIRED' in str(e) or 'gin' in str(e).lower():
-      sys.exit(f'p5jax: configuration error: {e}')
-    raise
+    _run()
+  except Preempted as e:
+    report(e, verbose=False, prefix='preempted')
+    sys.exit(EXIT_PREEMPTED)
+  except UserError as e:
+    report(e, verbose=FLAGS.verbose)
+    sys.exit(EXIT_USER_ERROR)
 
 
 def console_main() -> None:

@@ -18,7 +18,7 @@ def demo_dir() -> str:
   """Path of the prepared demo dataset (generated on first call by ``p5jax.data``)."""
   from p5jax.data import demo_prepared_dir
 
-  return str(demo_prepared_dir(protocol='corrected'))
+  return str(demo_prepared_dir(protocol='corrected', id_schemes=(DEMO_ID_SCHEME,)))
 
 
 def register_demo() -> tuple[str, ...]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -59,12 +58,9 @@ def _resolve(prepared_dir: PreparedDir) -> str:
 
 
 def _read_manifest(prepared_dir: str) -> dict:
-  path = os.path.join(prepared_dir, 'manifest.json')
-  try:
-    with open(path, encoding='utf-8') as f:
-      return json.load(f)
-  except FileNotFoundError as e:
-    raise FileNotFoundError(f'{path}: not a prepared dataset (run p5jax-prepare)') from e
+  from p5jax.data.prepared import read_manifest
+
+  return read_manifest(prepared_dir)
 
 
 @functools.cache
@@ -198,6 +194,9 @@ def register_dataset(
     _remove(name)
     if families_present is None or variant is None or protocol is None:
       manifest = _read_manifest(_resolve(prepared_dir))
+      from p5jax.data.prepared import require_index
+
+      require_index(_resolve(prepared_dir), id_scheme, manifest)  # fail before any work
       variant = variant or _variant(manifest)
       families_present = families_present or families.available_families(manifest, variant)
       protocol = protocol or manifest.get('protocol', 'original')

@@ -3,22 +3,49 @@
 `MODEL_DIR/checkpoint_<step>/{state,input}`: `state` holds step, params and optimizer state as
 sharded arrays; `input` is a small JSON with the number of batches consumed and the shuffle
 seed, enough for an exact resume (see `p5jax.training.data`).
+
+Integrity: when every process has written its part of a checkpoint, process 0 writes
+`checkpoint_<step>/p5jax-checksums.json`, the sha256 of every file in it, before orbax commits
+the directory (so a checkpoint and its checksums appear together). Restoring (resume,
+evaluation, inference) checks them first: a changed or missing file is a `CheckpointError` that
+names the checkpoint and the previous one, and `RestoreCheckpointConfig.fallback_to_previous`
+(gin macro `FALLBACK_TO_PREVIOUS_CHECKPOINT`) falls back to that one instead (a training run
+moves the damaged checkpoint aside to `MODEL_DIR/damaged_checkpoint_<step>`). A checkpoint
+without the file (the process died between the commit and the checksums, or it was written
+elsewhere) is restored with a warning that it is unverified. Paths go through `p5jax.paths`
+(local, `file://` or `gs://`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
+import json
+import logging
 from typing import Any
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+from etils import epath
+from jax.experimental import multihost_utils
+
+from p5jax import paths
+from p5jax.errors import UserError
 
 _STEP_PREFIX = 'checkpoint'
+CHECKSUMS = 'p5jax-checksums.json'
+DAMAGED_PREFIX = 'damaged_'
+FALLBACK_MACRO = 'FALLBACK_TO_PREVIOUS_CHECKPOINT'
+_TMP_SUFFIX = '.orbax-checkpoint-tmp'  # orbax's name for a step directory not yet committed
+_ORBAX_STEP_METADATA = '_CHECKPOINT_METADATA'  # orbax updates it at commit: not checksummed
 
 
-class CheckpointError(RuntimeError):
-  """A checkpoint could not be read; the message names its path."""
+class CheckpointError(UserError, RuntimeError):
+  """A checkpoint could not be used; the message names its path."""
+
+
+class DamagedCheckpointError(CheckpointError):
+  """A checkpoint's files fail their checksums or cannot be read (an earlier one may do)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,19 +59,22 @@ class SaveCheckpointConfig:
 
 @dataclasses.dataclass(frozen=True)
 class RestoreCheckpointConfig:
-  """Where to initialise from when `MODEL_DIR` has no checkpoint of its own.
+  """Where to initialise from when `MODEL_DIR` has no checkpoint of its own, and how to treat
+  a damaged checkpoint.
 
   `path` is a `checkpoint_<step>` directory or a directory holding them (then the latest is
   used), or a Hugging Face T5 directory (`config.json` + weights: P5's pretrained start, see
   `p5jax.models.hf_convert.hf_initial_params`). Only params are taken (fine-tuning starts with
   a fresh optimizer). With `fallback_to_scratch`, params absent from the checkpoint keep their
   fresh init (e.g. P5's whole-word embedding on top of T5 weights); otherwise a missing param
-  is an error.
+  is an error. `fallback_to_previous`: when the latest checkpoint (of `MODEL_DIR` on resume, or
+  of `path`) fails its checksums or cannot be read, use the one before it instead of stopping.
   """
 
   path: str | None = None
   mode: str = 'latest'
   fallback_to_scratch: bool = False
+  fallback_to_previous: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,12 +83,85 @@ class CheckpointConfig:
   restore: RestoreCheckpointConfig | None = None
 
 
-def _step_dir(directory: str, step: int) -> str:
-  return os.path.join(directory, f'{_STEP_PREFIX}_{step}')
+def checkpoint_dir(directory: str | epath.Path, step: int) -> epath.Path:
+  return paths.path(directory) / f'{_STEP_PREFIX}_{step}'
+
+
+def write_checksums(step_dir: str | epath.Path) -> None:
+  """Writes `step_dir/p5jax-checksums.json`: the sha256 of every file under `step_dir` but
+  orbax's step metadata (which orbax rewrites when it commits)."""
+  root = paths.path(step_dir)
+  files = {}
+  for directory, _, names in root.walk():
+    for name in names:
+      file = directory / name
+      rel = str(file.relative_to(root))
+      if rel not in (CHECKSUMS, _ORBAX_STEP_METADATA):
+        files[rel] = paths.sha256_file(file)
+  text = json.dumps({'format': 1, 'files': dict(sorted(files.items()))}, indent=1)
+  paths.write_text_atomic(root / CHECKSUMS, text + '\n')
+
+
+def verify_checksums(step_dir: str | epath.Path) -> bool:
+  """True when every file listed in `step_dir`'s checksums matches; False when the checkpoint
+  has no checksums (unverified); a `CheckpointError` naming the first file that differs."""
+  root = paths.path(step_dir)
+  sums = root / CHECKSUMS
+  if not sums.exists():
+    return False
+  try:
+    listed = json.loads(sums.read_bytes())['files']
+  except (ValueError, KeyError, TypeError):
+    raise DamagedCheckpointError(
+        f'checkpoint {root} is damaged: {CHECKSUMS} is unreadable'
+    ) from None
+  for rel, digest in listed.items():
+    file = root / rel
+    if not file.exists():
+      raise DamagedCheckpointError(f'checkpoint {root} is damaged: {rel} is missing')
+    if paths.sha256_file(file) != digest:
+      raise DamagedCheckpointError(
+          f'checkpoint {root} is damaged: {rel} differs from the checksum written when it was '
+          'saved'
+      )
+  return True
+
+
+def _agreed(fn, what: str) -> Any:
+  """`fn()` on process 0, its success agreed by every process (a failure raises everywhere)."""
+  result, error = None, None
+  if jax.process_index() == 0:
+    try:
+      result = fn()
+    except DamagedCheckpointError as e:
+      error = e
+  if jax.process_count() > 1:
+    ok = int(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
+    if not ok and error is None:
+      raise DamagedCheckpointError(f'{what}: failed on process 0 (see its log)')
+    result = bool(multihost_utils.broadcast_one_to_all(np.int32(bool(result))))
+  if error is not None:
+    raise error
+  return result
+
+
+def with_fallback_hint(
+    error: CheckpointError,
+    previous: epath.Path | None,
+    none_hint: str = 'there is no earlier checkpoint: delete it to start over',
+) -> DamagedCheckpointError:
+  """`error` with what to do: the previous checkpoint and the flag that falls back to it."""
+  if previous is None:
+    hint = none_hint
+  else:
+    hint = (
+        f'the previous checkpoint is {previous}: rerun with --gin.{FALLBACK_MACRO}=True to use it'
+    )
+  return DamagedCheckpointError(f'{error}; {hint}')
 
 
 class Checkpointer:
-  """Save / restore `{state, input}` under `directory` with keep-N."""
+  """Save / restore `{state, input}` under `directory` with keep-N and checksums."""
 
   def __init__(
       self,
@@ -67,17 +170,27 @@ class Checkpointer:
       async_save: bool = True,
       read_only: bool = False,
   ):
-    self.directory = os.path.abspath(directory)
+    self.directory = paths.as_str(directory)
+    self._async = async_save
+    self._pending: int | None = None
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep,
         step_prefix=_STEP_PREFIX,
         create=not read_only,
         enable_async_checkpointing=async_save,
         read_only=read_only,
+        async_options=(
+            ocp.options.AsyncOptions(post_finalization_callback=self._on_written)
+            if async_save
+            else None
+        ),
     )
     self._manager = ocp.CheckpointManager(
         self.directory, options=options, item_names=('state', 'input')
     )
+
+  def step_dir(self, step: int) -> epath.Path:
+    return checkpoint_dir(self.directory, step)
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -85,9 +198,30 @@ class Checkpointer:
   def all_steps(self) -> list[int]:
     return list(self._manager.all_steps())
 
+  def previous_step(self, step: int) -> int | None:
+    earlier = [s for s in self.all_steps() if s < step]
+    return max(earlier) if earlier else None
+
+  def _on_written(self) -> None:
+    """Writes the checksums of the save in flight once all its files are written: orbax calls
+    this on process 0 after every process has written, before it commits (renames) the
+    directory, so the checksums are committed with the checkpoint. A sync save calls it after
+    the commit."""
+    step, self._pending = self._pending, None
+    if step is None or jax.process_index() != 0:
+      return
+    final = self.step_dir(step)
+    uncommitted = [d for d in final.parent.glob(f'{final.name}{_TMP_SUFFIX}*') if d.is_dir()]
+    try:
+      write_checksums(uncommitted[0] if uncommitted else final)
+    except Exception:  # a failure here must not kill training; the checkpoint stays unverified
+      logging.exception('could not write the checksums of %s', final)
+
   def save(
       self, step: int, state: dict[str, Any], input_state: dict[str, Any], force: bool = True
   ) -> None:
+    self._manager.wait_until_finished()  # one save in flight: `_pending` names it
+    self._pending = step
     self._manager.save(
         step,
         args=ocp.args.Composite(
@@ -95,15 +229,58 @@ class Checkpointer:
         ),
         force=force,
     )
+    if not self._async:
+      self._on_written()
 
   def wait(self) -> None:
     self._manager.wait_until_finished()
 
+  def verify(self, step: int) -> bool:
+    """True if checkpoint `step` matches its checksums, False if it has none (a warning is
+    logged); a `CheckpointError` naming it and the previous checkpoint when it is damaged."""
+    step_dir = self.step_dir(step)
+    try:
+      verified = _agreed(lambda: verify_checksums(step_dir), f'verifying {step_dir}')
+    except DamagedCheckpointError as e:
+      raise self._hint(e, step) from None
+    if not verified:
+      logging.warning(
+          '%s has no %s (the run stopped before writing them): restoring it unverified',
+          step_dir,
+          CHECKSUMS,
+      )
+    return verified
+
+  def _hint(self, error: CheckpointError, step: int) -> DamagedCheckpointError:
+    previous = self.previous_step(step)
+    return with_fallback_hint(error, None if previous is None else self.step_dir(previous))
+
+  def move_aside(self, step: int) -> epath.Path:
+    """Moves a damaged checkpoint to `MODEL_DIR/damaged_checkpoint_<step>[_k]`, out of the
+    way of the step being saved again; returns where."""
+    source = self.step_dir(step)
+
+    def move() -> str:
+      target = source.parent / f'{DAMAGED_PREFIX}{source.name}'
+      k = 1
+      while target.exists():
+        k += 1
+        target = source.parent / f'{DAMAGED_PREFIX}{source.name}_{k}'
+      source.rename(target)
+      return str(target)
+
+    where = move() if jax.process_index() == 0 else ''
+    if jax.process_count() > 1:
+      multihost_utils.sync_global_devices(f'p5jax_move_aside_{step}')
+    self._manager.reload()
+    return paths.path(where) if where else source
+
   def restore(
       self, step: int, abstract_state: dict[str, Any]
   ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """State (in the shardings of `abstract_state`) and the input position at `step`."""
-    path = _step_dir(self.directory, step)
+    """State (in the shardings of `abstract_state`) and the input position at `step`, after
+    checking the checksums."""
+    self.verify(step)
     try:
       out = self._manager.restore(
           step,
@@ -112,52 +289,58 @@ class Checkpointer:
           ),
       )
     except Exception as e:  # orbax raises many types for a damaged directory
-      raise CheckpointError(f'cannot restore checkpoint {path}: ' f'{type(e).__name__}: {e}') from e
-    return out['state'], out['input']
-
-  def restore_input_state(self, step: int) -> dict[str, Any]:
-    """Only the input position of `step` (cheap; used to recover the seed before init)."""
-    try:
-      return self._manager.restore(step, args=ocp.args.Composite(input=ocp.args.JsonRestore()))[
-          'input'
-      ]
-    except Exception as e:
-      raise CheckpointError(
-          f'cannot read the input position of ' f'{_step_dir(self.directory, step)}: {e}'
+      raise self._hint(
+          DamagedCheckpointError(f'cannot restore checkpoint {self.step_dir(step)}: {_brief(e)}'),
+          step,
       ) from e
+    return out['state'], out['input']
 
   def close(self) -> None:
     self._manager.wait_until_finished()
     self._manager.close()
 
 
-def _resolve_params_path(path: str) -> str:
-  path = os.path.abspath(path)
-  if os.path.isdir(os.path.join(path, 'state')):
-    return os.path.join(path, 'state')
+def _brief(error: Exception) -> str:
+  """An exception in one short line (orbax/tensorstore messages can span many)."""
+  text = ' '.join(str(error).split())
+  return f'{type(error).__name__}: {text[:300]}'
+
+
+def _candidates(path: str) -> list[epath.Path]:
+  """The checkpoints `path` names, newest first: itself when it holds `state`, else its
+  `checkpoint_<step>` subdirectories."""
+  root = paths.path(path)
+  if (root / 'state').is_dir():
+    return [root]
   steps = (
-      [
-          int(d.split('_')[-1])
-          for d in os.listdir(path)
-          if d.startswith(_STEP_PREFIX + '_') and d.split('_')[-1].isdigit()
-      ]
-      if os.path.isdir(path)
+      sorted(
+          (
+              int(d.name.split('_')[-1])
+              for d in root.iterdir()
+              if d.name.startswith(_STEP_PREFIX + '_') and d.name.split('_')[-1].isdigit()
+          ),
+          reverse=True,
+      )
+      if root.is_dir()
       else []
   )
   if not steps:
     raise CheckpointError(
-        f'no checkpoint found at {path} (expected a checkpoint_<step> '
+        f'no checkpoint found at {root} (expected a checkpoint_<step> '
         'directory or a directory containing them)'
     )
-  return os.path.join(_step_dir(path, max(steps)), 'state')
+  return [checkpoint_dir(root, step) for step in steps]
+
+
+def _step_of(checkpoint: epath.Path) -> int:
+  prefix, _, step = checkpoint.name.rpartition('_')
+  return int(step) if prefix == _STEP_PREFIX and step.isdigit() else 0
 
 
 def checkpoint_step(path: str) -> int:
   """The step of the checkpoint `path` names: `checkpoint_<step>` itself or, for a model
   directory, its latest one (0 for a directory not named `checkpoint_<step>`)."""
-  name = os.path.basename(os.path.dirname(_resolve_params_path(path)))
-  prefix, _, step = name.rpartition('_')
-  return int(step) if prefix == _STEP_PREFIX and step.isdigit() else 0
+  return _step_of(_candidates(path)[0])
 
 
 def restore_params(cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
@@ -166,26 +349,49 @@ def restore_params(cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
   The stored tree is read whole, so this is for initialisation only (not for resuming).
   A Hugging Face T5 directory is converted (`p5jax.models.hf_convert.hf_initial_params`).
   """
+  return restore_params_and_step(cfg, fresh_params)[0]
+
+
+def restore_params_and_step(cfg: RestoreCheckpointConfig, fresh_params: Any) -> tuple[Any, int]:
+  """`restore_params` and the step of the checkpoint read (an earlier one than the latest
+  after a fallback, see `RestoreCheckpointConfig.fallback_to_previous`; 0 for a Hugging Face
+  directory)."""
   from p5jax.models import hf_convert
 
   if hf_convert.is_hf_checkpoint(cfg.path):
-    return hf_convert.hf_initial_params(
+    params = hf_convert.hf_initial_params(
         cfg.path, fresh_params, fallback_to_scratch=cfg.fallback_to_scratch
     )
-  state_dir = _resolve_params_path(cfg.path)
+    return params, 0
+  candidates = _candidates(cfg.path)
+  for i, checkpoint in enumerate(candidates):
+    previous = candidates[i + 1] if i + 1 < len(candidates) else None
+    try:
+      return _params_from(checkpoint, cfg, fresh_params), _step_of(checkpoint)
+    except DamagedCheckpointError as e:
+      if not (cfg.fallback_to_previous and previous is not None):
+        raise with_fallback_hint(e, previous, 'no earlier checkpoint to fall back to') from None
+      logging.warning('%s; falling back to %s', e, previous)
+  raise AssertionError('unreachable')
+
+
+def _params_from(checkpoint: epath.Path, cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
+  if not _agreed(lambda: verify_checksums(checkpoint), f'verifying {checkpoint}'):
+    logging.warning('%s has no %s: restoring it unverified', checkpoint, CHECKSUMS)
+  state_dir = checkpoint / 'state' if (checkpoint / 'state').is_dir() else checkpoint
   try:
     stored = ocp.StandardCheckpointer().restore(state_dir)['params']
   except Exception as e:  # orbax raises many types for a damaged directory
-    raise CheckpointError(
-        f'cannot restore params from {state_dir}: ' f'{type(e).__name__}: {e}'
+    raise DamagedCheckpointError(
+        f'cannot restore params from checkpoint {checkpoint}: {_brief(e)}'
     ) from e
   stored_flat = {
       jax.tree_util.keystr(p): v for p, v in jax.tree_util.tree_flatten_with_path(stored)[0]
   }
-  paths, treedef = jax.tree_util.tree_flatten_with_path(fresh_params)
+  flat, treedef = jax.tree_util.tree_flatten_with_path(fresh_params)
   leaves, missing = [], []
-  for path, fresh in paths:
-    key = jax.tree_util.keystr(path)
+  for key_path, fresh in flat:
+    key = jax.tree_util.keystr(key_path)
     if key not in stored_flat:
       missing.append(key)
       leaves.append(fresh)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from typing import Any
 
 import jax
 import numpy as np
 import seqio
 
+from p5jax import paths
 from p5jax.metrics.tables import format_blocks
-from p5jax.training.checkpoints import RestoreCheckpointConfig, checkpoint_step, restore_params
+from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params_and_step
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
 from p5jax.training.infer_fns import ModelFns
 from p5jax.training.partitioning import Partitioner
@@ -171,11 +171,9 @@ def format_table(results: Results) -> str:
 
 
 def write_results(results: Results, output_dir: str) -> str:
-  os.makedirs(output_dir, exist_ok=True)
-  path = os.path.join(output_dir, 'results.json')
-  with open(path, 'w') as f:
-    json.dump(results, f, indent=2, sort_keys=True)
-  return path
+  path = paths.output_file(paths.join(output_dir, 'results.json'), 'the results file')
+  paths.write_text_atomic(path, json.dumps(results, indent=2, sort_keys=True))
+  return str(path)
 
 
 def evaluate(
@@ -200,7 +198,7 @@ def evaluate(
   """
   partitioner = partitioner or Partitioner()
   resolve_task(dataset_cfg)
-  output_dir = output_dir or os.path.join(model_dir, 'eval')
+  output_dir = str(paths.ensure_dir(output_dir or paths.join(model_dir, 'eval'), 'EVAL_OUTPUT_DIR'))
   restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
   if restore_cfg.path is None:
     restore_cfg = RestoreCheckpointConfig(path=model_dir)
@@ -217,8 +215,10 @@ def evaluate(
   input_shapes = {
       k: (dataset_cfg.batch_size,) + tuple(v[1:] if len(v) > 1 else v) for k, v in shapes.items()
   }
-  params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
-  results = evaluator.evaluate(params, step=checkpoint_step(restore_cfg.path))
+  params, step = restore_params_and_step(
+      restore_cfg, abstract_params(model, partitioner, input_shapes)
+  )
+  results = evaluator.evaluate(params, step=step)
   results.update(evaluator.extra_rows())
   if jax.process_index() == 0:
     path = write_results(results, output_dir)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import jax
 import numpy as np
 import seqio
 
+from p5jax import paths as p5_paths
 from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
 from p5jax.training.infer_fns import ModelFns
@@ -44,7 +44,8 @@ def infer(
   """
   partitioner = partitioner or Partitioner()
   tasks = seqio.get_subtasks(resolve_task(dataset_cfg))
-  output_dir = output_dir or os.path.join(model_dir, 'infer')
+  output_dir = output_dir or p5_paths.join(model_dir, 'infer')
+  p5_paths.ensure_dir(output_dir, 'INFER_OUTPUT_DIR')
   restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
   if restore_cfg.path is None:
     restore_cfg = RestoreCheckpointConfig(path=model_dir)
@@ -53,7 +54,6 @@ def infer(
   input_shapes = {k: (dataset_cfg.batch_size, v) for k, v in lengths.items()}
   params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
   shardings = jax.tree.map(lambda x: x.sharding, params)
-  os.makedirs(output_dir, exist_ok=True)
   paths = {}
   for task in tasks:
     decoding = (task_decoding_params or (lambda t: None))(task) or TaskDecoding(
@@ -75,9 +75,10 @@ def infer(
     scores = aux.get('scores', [None] * len(decodes))
     vocab = task.output_features['targets'].vocabulary
     in_vocab = task.output_features['inputs'].vocabulary
-    path = os.path.join(output_dir, f'{task.name}-predict.jsonl')
+    path = p5_paths.join(output_dir, f'{task.name}-predict.jsonl')
+    p5_paths.output_file(path, 'output')
     if jax.process_index() == 0:
-      with open(path, 'w') as f:
+      with p5_paths.path(path).open('w') as f:
         for (i, _), ex, toks, sc in zip(index_tokens, task_ds.as_numpy_iterator(), decodes, scores):
           toks = np.asarray(toks)
           toks = toks if toks.ndim == 2 else toks[None]

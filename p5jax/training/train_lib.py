@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +15,10 @@ import jax
 import numpy as np
 from jax.experimental import multihost_utils
 
+from p5jax import paths
+from p5jax.errors import UserError
 from p5jax.training import checkpoints as ckpt_lib
+from p5jax.training import run_lock
 from p5jax.training.data import (
     DatasetConfig,
     get_dataset,
@@ -26,15 +29,26 @@ from p5jax.training.data import (
 from p5jax.training.evaluation import InferenceEvaluator, TaskDecodingParams
 from p5jax.training.optimizers import Optimizer, p5_adamw
 from p5jax.training.partitioning import Partitioner
-from p5jax.training.preemption import sigterm_flag
+from p5jax.training.preemption import DEFAULT_CHECK_EVERY, preemption_watcher
 from p5jax.training.progress import ProgressReporter
 from p5jax.training.train_eval import PeriodicEvaluator
 from p5jax.training.train_state import TrainState
 from p5jax.training.trainer import Trainer, describe_params
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(UserError, FloatingPointError):
   """Training produced a NaN/inf loss or gradient; the message names the step and checkpoint."""
+
+
+class Preempted(Exception):  # noqa: N818 - a stop, not an error
+  """Training stopped at a preemption notice (SIGTERM) after saving a checkpoint.
+
+  Not a failure of the run: rerunning the same command resumes it. The `p5jax` command line
+  exits with status 75 (`p5jax.errors.EXIT_PREEMPTED`). `step` is the step saved."""
+
+  def __init__(self, message: str, step: int):
+    super().__init__(message)
+    self.step = step
 
 
 def _resolve_seed(random_seed: int | None) -> int:
@@ -47,8 +61,23 @@ def _resolve_seed(random_seed: int | None) -> int:
 
 def _write_text(path: str, text: str) -> None:
   if jax.process_index() == 0:
-    with open(path, 'w') as f:
-      f.write(text)
+    paths.write_text_atomic(path, text)
+
+
+def _checkpoint_status(checkpointer: ckpt_lib.Checkpointer) -> str:
+  """The latest checkpoint and whether it matches its checksums (never 'good' unverified)."""
+  checkpointer.wait()
+  last = checkpointer.latest_step()
+  if last is None:
+    return 'no checkpoint was saved'
+  where = checkpointer.step_dir(last)
+  try:
+    verified = ckpt_lib.verify_checksums(where)
+  except ckpt_lib.DamagedCheckpointError as e:
+    return f'the latest checkpoint is damaged: {e}'
+  return f'the latest checkpoint is {where}' + (
+      ' (it matches its checksums)' if verified else ' (unverified: it has no checksums)'
+  )
 
 
 def _check_finite(metrics: dict[str, Any], step: int, checkpointer: ckpt_lib.Checkpointer):
@@ -57,18 +86,29 @@ def _check_finite(metrics: dict[str, Any], step: int, checkpointer: ckpt_lib.Che
   )
   bad = {k: float(v) for k, v in host.items() if not math.isfinite(float(v))}
   if bad:
-    checkpointer.wait()
-    last = checkpointer.latest_step()
-    where = (
-        os.path.join(checkpointer.directory, f'checkpoint_{last}')
-        if last is not None
-        else 'none saved'
-    )
     raise NonFiniteLossError(
-        f'non-finite {bad} at step {step}; training stopped. The last '
-        f'good checkpoint is intact: {where}'
+        f'non-finite {bad} at step {step}; training stopped. {_checkpoint_status(checkpointer)}; '
+        'rerunning resumes from it and replays the same steps: lower LEARNING_RATE or check '
+        'the input first'
     )
   return host
+
+
+def _on_all_processes(fn: Callable[[], Any], what: str) -> Any:
+  """`fn()` on process 0; a `UserError` it raises stops every process."""
+  result, error = None, None
+  if jax.process_index() == 0:
+    try:
+      result = fn()
+    except UserError as e:
+      error = e
+  if jax.process_count() > 1:
+    ok = int(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
+    if not ok and error is None:
+      raise UserError(f'{what} failed on process 0 (see its log)')
+  if error is not None:
+    raise error
+  return result
 
 
 def train(
@@ -90,36 +130,42 @@ def train(
     run_eval_before_training: bool = False,
     task_decoding_params: TaskDecodingParams | None = None,
     final_evaluation: Callable[[], Any] | None = None,
+    preemption_check_every: int = DEFAULT_CHECK_EVERY,
     get_dataset_fn: Callable = get_dataset,
 ) -> tuple[int, TrainState]:
   """Train `model` on `train_dataset_cfg` for `total_steps` optimizer steps.
 
   Resumes from the latest `MODEL_DIR/checkpoint_<step>` (params, optimizer state, step and
-  input position: the resumed run sees exactly the batches a straight run would); otherwise
-  initialises from `checkpoint_cfg.restore.path` or from scratch. Saves every
-  `checkpoint_cfg.save.period` steps, at the end and on SIGTERM. Every `eval_period` steps
-  runs teacher-forced eval on `train_eval_dataset_cfg` (`eval_steps` batches per task) and
-  inference eval (`seqio.Evaluator`) on `infer_eval_dataset_cfg`. When training completes,
-  calls `final_evaluation()` (e.g. a gin-scoped `evaluation.evaluate` of `model_dir`).
-  Returns (step, state).
+  input position: the resumed run sees exactly the batches a straight run would), after
+  checking its checksums (`checkpoint_cfg.restore.fallback_to_previous` falls back past a
+  damaged one); otherwise initialises from `checkpoint_cfg.restore.path` or from scratch.
+  Holds `MODEL_DIR/p5jax-train.lock` while it runs (a second trainer refuses to start). Saves
+  every `checkpoint_cfg.save.period` steps and at the end. On SIGTERM every process saves and
+  `Preempted` is raised (evaluation skipped; rerun to resume). Every `eval_period` steps runs
+  teacher-forced eval on `train_eval_dataset_cfg` (`eval_steps` batches per task) and inference
+  eval (`seqio.Evaluator`) on `infer_eval_dataset_cfg`. When training completes, calls
+  `final_evaluation()` (e.g. a gin-scoped `evaluation.evaluate` of `model_dir`).
+  `preemption_check_every`: steps between the cross-process checks for a SIGTERM when JAX's
+  preemption service is off (one process checks every step, for free). Returns (step, state).
   """
   for cfg in (train_dataset_cfg, train_eval_dataset_cfg, infer_eval_dataset_cfg):
     if cfg is not None:
       resolve_task(cfg)  # fail on a bad name before any work
-  os.makedirs(model_dir, exist_ok=True)
+  model_dir = paths.as_str(model_dir)
+  _on_all_processes(lambda: paths.ensure_dir(model_dir, 'MODEL_DIR'), 'creating MODEL_DIR')
   partitioner = partitioner or Partitioner()
   checkpoint_cfg = checkpoint_cfg or ckpt_lib.CheckpointConfig()
   save_cfg = checkpoint_cfg.save or ckpt_lib.SaveCheckpointConfig(period=total_steps)
-  checkpointer = ckpt_lib.Checkpointer(
-      model_dir, keep=save_cfg.keep, async_save=save_cfg.async_save
-  )
-  try:
-    latest = checkpointer.latest_step()
-    if random_seed is None and latest is not None:  # resume with the run's first seed
-      random_seed = checkpointer.restore_input_state(latest)['seed']
-    seed = _resolve_seed(random_seed)
-    if train_dataset_cfg.shuffle and train_dataset_cfg.seed is None:
-      train_dataset_cfg = dataclasses.replace(train_dataset_cfg, seed=seed)
+  restore_cfg = checkpoint_cfg.restore
+  with contextlib.ExitStack() as cleanup:  # on the way out: close the checkpointer, unlock
+    lock = run_lock.RunLock(model_dir)
+    _on_all_processes(lock.acquire, 'locking MODEL_DIR')
+    if jax.process_index() == 0:
+      cleanup.callback(lock.release)
+    checkpointer = ckpt_lib.Checkpointer(
+        model_dir, keep=save_cfg.keep, async_save=save_cfg.async_save
+    )
+    cleanup.callback(checkpointer.close)  # waits for pending saves, also when training fails
     layout = partitioner.get_data_layout(train_dataset_cfg.batch_size)
     trainer = Trainer(
         model,
@@ -128,14 +174,23 @@ def train(
         model_input_shapes(model, train_dataset_cfg),
         num_microbatches=num_microbatches,
     )
-    state, start_batch = _initial_state(
-        trainer, checkpointer, checkpoint_cfg.restore, seed, train_dataset_cfg
-    )
+    resumed = _resume(trainer, checkpointer, bool(restore_cfg and restore_cfg.fallback_to_previous))
+    input_state = resumed[1] if resumed else {}
+    if random_seed is None and resumed:  # resume with the run's first seed
+      random_seed = input_state['seed']
+    seed = _resolve_seed(random_seed)
+    if train_dataset_cfg.shuffle and train_dataset_cfg.seed is None:
+      train_dataset_cfg = dataclasses.replace(train_dataset_cfg, seed=seed)
+    if resumed:
+      _check_input_layout(checkpointer, input_state, train_dataset_cfg, layout)
+      state, start_batch = resumed[0], int(input_state['batches_consumed'])
+    else:
+      state, start_batch = _fresh_state(trainer, restore_cfg, seed), 0
     _write_text(
-        os.path.join(model_dir, 'model-info.txt'),
+        paths.join(model_dir, 'model-info.txt'),
         describe_params(trainer.abstract_state, partitioner),
     )
-    _write_text(os.path.join(model_dir, 'config.gin'), gin.operative_config_str())
+    _write_text(paths.join(model_dir, 'config.gin'), gin.operative_config_str())
     evals = PeriodicEvaluator(
         trainer,
         layout,
@@ -146,7 +201,7 @@ def train(
             infer_eval_dataset_cfg,
             model,
             partitioner,
-            log_dir=os.path.join(model_dir, 'inference_eval'),
+            log_dir=paths.join(model_dir, 'inference_eval'),
             task_decoding_params=task_decoding_params,
         )
         if infer_eval_dataset_cfg is not None and eval_period
@@ -165,18 +220,26 @@ def train(
             'seed': seed,
             'dataset_seed': train_dataset_cfg.seed,
             'num_shards': layout.num_shards,
+            'batch_size': train_dataset_cfg.batch_size,
         },
+        preemption_check_every=preemption_check_every,
     )
     batches = resumable_batches(get_dataset_fn(train_dataset_cfg, layout, model), start_batch)
-    if int(state.step) == 0 and latest is None:
+    if int(state.step) == 0 and not resumed:
       loop.save(state)
     if run_eval_before_training:
       evals(state.params, int(state.step))
-    step, state = loop.run(
+    step, state, preempted = loop.run(
         state, batches, jax.random.key(seed + 1), train_dataset_cfg.mixture_or_task_name
     )
-  finally:
-    checkpointer.close()  # waits for pending saves, also when training fails
+  if preempted:
+    skipped = '; the final evaluation was skipped' if final_evaluation is not None else ''
+    raise Preempted(
+        f'stopped by SIGTERM at step {step} of {total_steps} with '
+        f'{ckpt_lib.checkpoint_dir(model_dir, step)} saved{skipped}; rerun the same command to '
+        'resume',
+        step,
+    )
   if final_evaluation is not None and step >= total_steps:
     final_evaluation()  # reads the final checkpoint in model_dir
   return step, state
@@ -197,11 +260,13 @@ class _TrainLoop:
       eval_period: int | None,
       model_dir: str,
       input_state: dict[str, Any],
+      preemption_check_every: int = DEFAULT_CHECK_EVERY,
   ):
     self.trainer, self.checkpointer, self.evals = trainer, checkpointer, evals
     self.total_steps, self.save_period = total_steps, save_period
     self.stats_period, self.eval_period = stats_period, eval_period
     self.model_dir, self.input_state = model_dir, input_state
+    self.preemption_check_every = preemption_check_every
 
   def save(self, state: TrainState) -> None:
     step = int(state.step)
@@ -209,11 +274,12 @@ class _TrainLoop:
 
   def run(
       self, state: TrainState, batches, rng: jax.Array, data_name: str
-  ) -> tuple[int, TrainState]:
+  ) -> tuple[int, TrainState, bool]:
+    """Trains to `total_steps`: (step, state, whether it stopped on a preemption notice)."""
     partitioner, step = self.trainer.partitioner, int(state.step)
-    reporter = ProgressReporter(os.path.join(self.model_dir, 'train'), self.total_steps, step)
-    pending = None
-    with sigterm_flag() as preempted:
+    reporter = ProgressReporter(paths.join(self.model_dir, 'train'), self.total_steps, step)
+    pending, stop = None, False
+    with preemption_watcher(self.preemption_check_every) as preempted:
       while step < self.total_steps:
         try:
           batch = next(batches)
@@ -225,7 +291,7 @@ class _TrainLoop:
           _check_finite(*pending, self.checkpointer)
         step += 1
         pending = (metrics, step)
-        stop = bool(preempted)  # one cross-host agreement per step
+        stop = preempted(step)  # the same answer on every process, at the same step
         save_now = bool(
             stop or step == self.total_steps or (self.save_period and step % self.save_period == 0)
         )
@@ -236,42 +302,80 @@ class _TrainLoop:
         if save_now:
           self.save(state)
         if stop:
-          logging.warning('stopped at step %d after SIGTERM; checkpoint saved', step)
+          logging.warning('stopped at step %d on a preemption notice; checkpoint saved', step)
           break
         if self.eval_period and step % self.eval_period == 0:
           reporter.pause()
           self.evals(state.params, step)
           reporter.resume()
     reporter.close()
-    return step, state
+    return step, state, stop
 
 
-def _initial_state(
-    trainer: Trainer,
-    checkpointer: ckpt_lib.Checkpointer,
-    restore_cfg: ckpt_lib.RestoreCheckpointConfig | None,
-    seed: int,
-    dataset_cfg: DatasetConfig,
-) -> tuple[TrainState, int]:
-  """(state, batches already consumed): resume > initial checkpoint > scratch."""
-  latest = checkpointer.latest_step()
-  if latest is not None:
-    restored, input_state = checkpointer.restore(latest, trainer.abstract_state.to_dict())
-    if input_state.get('dataset_seed') != dataset_cfg.seed:
-      raise ValueError(
-          f"{checkpointer.directory}/checkpoint_{latest} was written with "
-          f"input seed {input_state.get('dataset_seed')}, but this run's "
-          f"seed is {dataset_cfg.seed}; set RANDOM_SEED (or the dataset "
-          "seed) to the original value to resume exactly"
-      )
+def _resume(
+    trainer: Trainer, checkpointer: ckpt_lib.Checkpointer, fallback: bool
+) -> tuple[TrainState, dict[str, Any]] | None:
+  """(state, input position) of the latest checkpoint of MODEL_DIR that passes its checksums
+  and reads; None when there is none. A damaged one is an error naming it and the previous
+  one, or, with `fallback`, is moved aside and the previous one is tried."""
+  while (latest := checkpointer.latest_step()) is not None:
+    try:
+      restored, input_state = checkpointer.restore(latest, trainer.abstract_state.to_dict())
+    except ckpt_lib.DamagedCheckpointError as e:
+      if not fallback or checkpointer.previous_step(latest) is None:
+        raise
+      where = checkpointer.move_aside(latest)
+      logging.warning('%s; moved it to %s and falling back to the previous checkpoint', e, where)
+      continue
     logging.info('resumed from checkpoint_%d', latest)
-    return (
-        trainer.abstract_state.replace_from_dict(restored),
-        int(input_state['batches_consumed']),
+    return trainer.abstract_state.replace_from_dict(restored), input_state
+  return None
+
+
+def _check_input_layout(
+    checkpointer: ckpt_lib.Checkpointer,
+    input_state: dict[str, Any],
+    cfg: DatasetConfig,
+    layout: Any,
+) -> None:
+  """The input position of a checkpoint means the same batches only with the same seed,
+  global batch size and number of input shards (data-loading processes): otherwise resuming
+  would silently repeat or skip examples, so it is refused. The model state itself restores
+  onto any number of processes or devices (orbax reshards it)."""
+  where = checkpointer.step_dir(checkpointer.latest_step())
+  if input_state.get('dataset_seed') != cfg.seed:
+    raise UserError(
+        f"{where} was written with input seed {input_state.get('dataset_seed')}, but this "
+        f"run's seed is {cfg.seed}; set RANDOM_SEED (or the dataset seed) to the original "
+        'value to resume exactly'
     )
+  for key, now, what in (
+      ('batch_size', cfg.batch_size, 'global batch size (BATCH_SIZE)'),
+      ('num_shards', layout.num_shards, 'number of input shards (data-loading processes)'),
+  ):
+    then = input_state.get(key)
+    if then is not None and then != now:
+      raise UserError(
+          f'{where} was written with {what} {then}, this run has {now}: its input position '
+          'would not continue the same example stream. Resume with the same setting, or start '
+          'a new MODEL_DIR with INITIAL_CHECKPOINT_PATH set to it (params only)'
+      )
+  logging.info(
+      'input position: %d batches of %d in %d shard(s), seed %s',
+      input_state.get('batches_consumed', 0),
+      cfg.batch_size,
+      layout.num_shards,
+      cfg.seed,
+  )
+
+
+def _fresh_state(
+    trainer: Trainer, restore_cfg: ckpt_lib.RestoreCheckpointConfig | None, seed: int
+) -> TrainState:
+  """A new state: params from `restore_cfg.path` when set, else initialised with `seed`."""
   fresh = trainer.init_state(jax.random.key(seed))
   if restore_cfg is not None and restore_cfg.path:
     params = ckpt_lib.restore_params(restore_cfg, fresh.params)
     logging.info('initialised params from %s', restore_cfg.path)
-    return trainer.state_from_params(params), 0
-  return fresh, 0
+    return trainer.state_from_params(params)
+  return fresh

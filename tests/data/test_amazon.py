@@ -98,3 +98,15 @@ def test_explanation_pickle_must_match_reviews(amazon_dir):
     pickle.dump(records, f)
   with pytest.raises(DataFormatError, match=r'reviews_Beauty.pickle.*record 5 does not match'):
     read_amazon(amazon_dir, 'beauty')
+
+
+def test_exact_duplicates_are_dropped_and_counted(tmp_path, raw):
+  reviews = raw.all_buy_all([f'U{k}' for k in range(5)], [f'I{k}' for k in range(5)])
+  last = max((r for r in reviews if r['reviewerID'] == 'U0'), key=lambda r: r['unixReviewTime'])
+  again = dict(last)  # the test item, repeated: it would also become the validation item
+  reviews += [again, dict(reviews[0], unixReviewTime=reviews[0]['unixReviewTime'] + 1)]
+  out = read_amazon(raw.write_amazon(str(tmp_path), reviews), 'beauty')
+  assert out.report['duplicate reviews (same user, item and time) dropped'] == 1
+  items = [i for i, _ in out.sequences['U0']]
+  assert items[-1] != items[-2] and items.count(last['asin']) == 1
+  assert items.count(reviews[0]['asin']) == 2  # a later re-purchase is not a duplicate

@@ -75,3 +75,12 @@ def test_bad_review_record_is_named(tmp_path, raw):
   (tmp_path / 'review_splits.pkl').write_bytes(pickle.dumps(splits))
   with pytest.raises(DataFormatError, match=r"review_splits.pkl, field 'overall': val\[1\]"):
     prepare('beauty', raw_dir, str(tmp_path / 'out'), num_negatives=3)
+
+
+def test_duplicate_released_reviews_are_dropped_and_counted(tmp_path, raw):
+  raw_dir, _, splits = _release(tmp_path, raw)
+  splits['train'].append(dict(splits['test'][0]))  # a test review also listed in train
+  (tmp_path / 'review_splits.pkl').write_bytes(pickle.dumps(splits))
+  manifest = prepare('beauty', raw_dir, str(tmp_path / 'out'), protocol='original', num_negatives=3)
+  assert manifest['notes']['duplicate reviews (same user, item and time) dropped'] == 1
+  assert manifest['num_reviews'] == sum(len(v) for v in splits.values()) - 1

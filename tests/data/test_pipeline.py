@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from p5jax.data import DataFormatError, PreparedDataset, prepare
+from p5jax.data import FORMAT_VERSION, DataFormatError, PreparedDataset, prepare
 
 
 def _prepare(raw_dir, out, dataset='beauty', **kw):
@@ -15,7 +15,7 @@ def _prepare(raw_dir, out, dataset='beauty', **kw):
 
 def test_amazon_prepared_contents(amazon_dir, tmp_path):
   manifest, ds = _prepare(amazon_dir, tmp_path / 'out', protocol='original', seed=1)
-  assert manifest['format_version'] == 1 and manifest['protocol'] == 'original'
+  assert manifest['format_version'] == FORMAT_VERSION and manifest['protocol'] == 'original'
   counts = (manifest['num_users'], manifest['num_items'], manifest['num_interactions'])
   assert counts == (10, 12, 70)
   assert manifest['has_reviews'] and manifest['has_explanations'] and manifest['has_metadata']

@@ -76,3 +76,37 @@ def test_scheme_refused_by_indexing_exits_nonzero(sequences_dir, tmp_path, run_m
       == 1
   )  # leaky numbering under protocol=corrected
   assert "error: scheme 'original'" in capsys.readouterr().err
+
+
+def test_second_prepare_into_one_out_dir_is_refused_unless_overwrite(
+    sequences_dir, amazon_dir, tmp_path, run_main, capsys
+):
+  out = tmp_path / 'out'
+  args = ['--dataset=sequences', f'--raw_dir={sequences_dir}', f'--out_dir={out}']
+  assert run_main(*args, '--num_negatives=2') == 0
+  capsys.readouterr()
+  beauty = ['--dataset=beauty', f'--raw_dir={amazon_dir}', f'--out_dir={out}', '--num_negatives=2']
+  assert run_main(*beauty) == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert err[-1].startswith(f'p5jax: error: --out_dir {out} is not empty') and len(err) == 1
+  assert run_main(*beauty, '--overwrite') == 0
+  text = capsys.readouterr().out
+  assert 'note: duplicate reviews (same user, item and time) dropped: 0' in text
+  assert '"beauty"' in (out / 'manifest.json').read_text()
+
+
+def test_bad_gzip_is_one_line_unless_verbose(amazon_dir, tmp_path, run_main, capsys):
+  path = os.path.join(amazon_dir, 'reviews_Beauty_5.json.gz')
+  with gzip.open(path, 'rb') as f:
+    plain = f.read()
+  with open(path, 'wb') as f:
+    f.write(plain)  # plain JSON under a .gz name
+  args = ['--dataset=beauty', f'--raw_dir={amazon_dir}', f"--out_dir={tmp_path / 'out'}"]
+  assert run_main(*args) == 1
+  err = capsys.readouterr().err
+  assert err.count('\n') == 1 and 'Traceback' not in err
+  assert err.startswith(f'p5jax: error: {path}: not a gzip file')
+  assert run_main(*args, '--verbose') == 1
+  err = capsys.readouterr().err
+  assert 'Traceback' in err and err.splitlines()[-1].startswith('p5jax: error: ')
+  assert not (tmp_path / 'out').exists()

@@ -54,3 +54,11 @@ def test_bad_date_names_line(tmp_path, raw):
   reviews = [_review('u0', 'b0', 1), dict(_review('u0', 'b1', 2), date='03/02/2019')]
   with pytest.raises(DataFormatError, match=r"review.json, line 2, field 'date'"):
     read_yelp(_write(tmp_path, raw, reviews))
+
+
+def test_exact_duplicates_are_dropped_and_counted(tmp_path, raw):
+  reviews = [_review(f'u{k}', f'b{(k + t) % 5}', 1 + t) for k in range(5) for t in range(5)]
+  reviews.append(dict(reviews[4], review_id='again'))
+  out = read_yelp(_write(tmp_path, raw, reviews))
+  assert out.report['duplicate reviews (same user, item and time) dropped'] == 1
+  assert len(out.sequences['u0']) == 5

@@ -84,7 +84,8 @@ REQUIRED = [
 def test_run_files_parse_and_pick_their_entry(model_gin):
   for mode in ('train', 'eval', 'infer'):
     gin.clear_config()
-    parse_gin([model_gin, f'runs/{mode}.gin'], REQUIRED)
+    bindings = REQUIRED if mode == 'train' else [b for b in REQUIRED if 'TRAIN_STEPS' not in b]
+    parse_gin([model_gin, f'runs/{mode}.gin'], bindings)
     assert entry_run_mode() == mode
 
 
@@ -178,3 +179,135 @@ def test_two_process_distributed_training(model_gin, tmp_path):
   assert (model_dir / 'checkpoint_3').is_dir()
   info = (model_dir / 'model-info.txt').read_text()
   assert 'over 2 devices' in info
+
+
+@pytest.fixture
+def cli(capsys):
+  """Runs the `p5jax` command line in this process: (exit status, stderr)."""
+  from absl import flags
+
+  from p5jax.launch import main as main_lib
+
+  def run(args):
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS(rewrite_gin_args(['p5jax', *args]))
+    try:
+      main_lib.main(['p5jax'])
+      code = 0
+    except SystemExit as e:
+      code = e.code
+    finally:
+      flags.FLAGS.unparse_flags()
+      gin.clear_config()
+    return code, capsys.readouterr().err
+
+  return run
+
+
+def _one_line(err):
+  lines = err.strip().splitlines()
+  assert 'Traceback' not in err, err
+  assert len(lines) == 1 and lines[0].startswith('p5jax: error: '), err
+  return lines[0]
+
+
+def test_cli_misspelt_macro_stops_before_any_work(model_gin, tmp_path):
+  model_dir = tmp_path / 'run'
+  out = _run_cli(_flags(model_gin, model_dir, extra=['--gin.TRAIN_STEPZ=1']))
+  assert out.returncode == 1
+  assert out.stderr.strip().splitlines()[-1] == (
+      'p5jax: error: --gin.TRAIN_STEPZ: no gin file given defines the macro TRAIN_STEPZ (did '
+      'you mean TRAIN_STEPS?); check the spelling, or add the gin file that uses it'
+  )
+  assert 'Traceback' not in out.stderr and not model_dir.exists()
+
+
+def test_missing_gin_file_and_unknown_eval_task_are_named(cli, model_gin, tmp_path):
+  code, err = cli(_flags(model_gin, tmp_path / 'run', extra=['--gin_file=runs/nosuch.gin']))
+  assert code == 1 and "gin file 'runs/nosuch.gin' not found" in _one_line(err)
+  bad_eval = "--gin.EVAL_MIXTURE_OR_TASK_NAME='p5_nosuch_eval'"
+  code, err = cli(_flags(model_gin, tmp_path / 'run', extra=[bad_eval, '--dry_run']))
+  assert _one_line(err).startswith(
+      "p5jax: error: EVAL_MIXTURE_OR_TASK_NAME 'p5_nosuch_eval' is not a registered"
+  )
+  assert code == 1 and not (tmp_path / 'run').exists()
+
+
+def test_model_dir_that_is_a_file_is_one_line(cli, model_gin, tmp_path):
+  (tmp_path / 'run').write_text('')
+  for extra in ([], ['--dry_run']):
+    code, err = cli(_flags(model_gin, tmp_path / 'run', extra=extra))
+    assert code == 1 and f"MODEL_DIR {tmp_path / 'run'} is a file" in _one_line(err)
+
+
+@pytest.fixture(scope='module')
+def prepared_demo(tmp_path_factory):
+  from p5jax.data import prepare
+
+  path = tmp_path_factory.mktemp('prepared') / 'demo'
+  prepare('demo', None, str(path), id_schemes=('sid',), demo_scale=0.1, num_negatives=5)
+  return path
+
+
+def _dataset_flags(model_gin, model_dir, prepared_dir, scheme):
+  return [
+      f'--gin_file={model_gin}',
+      '--gin_file=runs/train.gin',
+      '--gin_file=datasets/beauty.gin',
+      f"--gin.PREPARED_DIR='{prepared_dir}'",
+      f"--gin.ID_SCHEME='{scheme}'",
+      "--gin.TASK_FEATURE_LENGTHS={'inputs': 12, 'targets': 6}",
+      '--gin.TRAIN_STEPS=1',
+      f"--gin.MODEL_DIR='{model_dir}'",
+      '--dry_run',
+  ]
+
+
+def test_dry_run_checks_the_prepared_dataset_and_id_scheme(cli, model_gin, prepared_demo, tmp_path):
+  run = tmp_path / 'run'
+  code, err = cli(_dataset_flags(model_gin, run, tmp_path / 'nope', 'sid'))
+  assert code == 1
+  assert f"prepared dataset {tmp_path / 'nope'} does not exist: create it with p5jax-prepare" in (
+      _one_line(err)
+  )
+  code, err = cli(_dataset_flags(model_gin, run, prepared_demo, 'cidd'))
+  assert code == 1 and "unknown ID scheme 'cidd'" in _one_line(err)
+  code, err = cli(_dataset_flags(model_gin, run, prepared_demo, 'cid'))
+  assert code == 1
+  assert f'python -m p5jax.indexing.build --prepared_dir={prepared_demo} --scheme=cid' in _one_line(
+      err
+  )
+  assert not (prepared_demo / 'indexes' / 'cid.json').exists() and not run.exists()
+  code, err = cli(_dataset_flags(model_gin, run, prepared_demo, 'sid'))
+  assert code == 0, err
+
+
+def test_user_errors_are_one_line_unless_verbose_and_bugs_keep_their_traceback(
+    cli, model_gin, tmp_path, monkeypatch
+):
+  from p5jax.training import train_lib
+  from p5jax.training.checkpoints import CheckpointError
+
+  def damaged(**kwargs):
+    raise CheckpointError(f"checkpoint {kwargs['model_dir']}/checkpoint_4 is damaged")
+
+  monkeypatch.setattr('p5jax.launch.main._entry', lambda mode: lambda: damaged(model_dir='/m'))
+  code, err = cli(_flags(model_gin, tmp_path / 'run'))
+  assert code == 1 and _one_line(err) == 'p5jax: error: checkpoint /m/checkpoint_4 is damaged'
+  code, err = cli(_flags(model_gin, tmp_path / 'run', extra=['--verbose']))
+  assert code == 1 and 'Traceback' in err
+  assert err.strip().splitlines()[-1] == 'p5jax: error: checkpoint /m/checkpoint_4 is damaged'
+
+  def bug():
+    raise ValueError('a gin-looking bug')
+
+  monkeypatch.setattr('p5jax.launch.main._entry', lambda mode: bug)
+  with pytest.raises(ValueError, match='a gin-looking bug'):  # not a "configuration error"
+    cli(_flags(model_gin, tmp_path / 'run'))
+
+  def preempted():
+    raise train_lib.Preempted('stopped by SIGTERM at step 3 of 6', 3)
+
+  monkeypatch.setattr('p5jax.launch.main._entry', lambda mode: preempted)
+  code, err = cli(_flags(model_gin, tmp_path / 'run'))
+  assert code == 75 and err.strip() == 'p5jax: preempted: stopped by SIGTERM at step 3 of 6'

@@ -7,6 +7,9 @@ import os
 
 import numpy as np
 
+from p5jax.data.prepared import FORMAT_VERSION, PreparedDataset, seal
+from p5jax.indexing.build import add_scheme
+
 NUM_USERS, NUM_ITEMS = 6, 120
 FIRST_ITEM = 11  # item numbers never collide with star ratings 1..5 in rendered text
 
@@ -126,8 +129,6 @@ def write_prepared_dir(path: str, dataset: FakePreparedDataset) -> str:
     with open(os.path.join(path, name), 'w', encoding='utf-8') as f:
       f.writelines(json.dumps(r) + '\n' for r in rows)
 
-  with open(os.path.join(path, 'manifest.json'), 'w', encoding='utf-8') as f:
-    json.dump(dataset.manifest, f)
   dump('users.jsonl', dataset.users.values())
   dump('items.jsonl', dataset.items.values())
   dump(
@@ -136,6 +137,8 @@ def write_prepared_dir(path: str, dataset: FakePreparedDataset) -> str:
   )
   dump('reviews.jsonl', dataset.reviews)
   dump('negatives.jsonl', [{'user': u, **n} for u, n in dataset.negatives.items()])
+  seal(path, dict(dataset.manifest, format_version=FORMAT_VERSION))  # hashes, as p5jax-prepare
+  add_scheme(path, 'sid', PreparedDataset.load(path))  # the scheme the tests register
   return path
 
 

@@ -10,6 +10,7 @@ import seqio
 from fixture_data import make_dataset, write_prepared_dir
 
 from p5jax import prompts, tasks
+from p5jax.data.prepared import seal
 
 LENGTHS = {'inputs': 512, 'targets': 64}
 
@@ -128,9 +129,8 @@ def test_absent_families_are_not_registered(tmp_path):
   with open(manifest_path) as f:
     manifest = json.load(f)
   manifest.update(has_reviews=False, has_explanations=False, num_reviews=0)
-  with open(manifest_path, 'w') as f:
-    json.dump(manifest, f)
   os.remove(os.path.join(path, 'reviews.jsonl'))
+  seal(path, manifest)
   names = tasks.register_dataset('noreviews', path, 'sid')
   assert {n.split('_')[2] for n in names} == {'sequential', 'direct'}
   pretrain = seqio.get_mixture_or_task('p5_noreviews_pretrain')

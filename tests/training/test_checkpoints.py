@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -10,11 +12,14 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from p5jax.training.checkpoints import (
+    CHECKSUMS,
     Checkpointer,
     CheckpointError,
     RestoreCheckpointConfig,
     checkpoint_step,
     restore_params,
+    restore_params_and_step,
+    verify_checksums,
 )
 from p5jax.training.partitioning import Partitioner
 
@@ -70,3 +75,42 @@ def test_checkpoint_step_reads_the_checkpoint_not_the_model_dir_name(tmp_path):
   assert checkpoint_step(str(model_dir / 'checkpoint_500')) == 500
   with pytest.raises(CheckpointError, match='no checkpoint'):
     checkpoint_step(str(tmp_path / 'empty'))
+
+
+@pytest.mark.parametrize('async_save', [True, False])
+def test_checksums_are_written_with_every_save_and_checked(tmp_path, async_save):
+  ckpt = Checkpointer(str(tmp_path), async_save=async_save)
+  for step in (1, 2):
+    state = {'step': jnp.int32(step), 'params': {'a': jnp.full((4, 2), step)}, 'opt_state': {}}
+    ckpt.save(step, state, {'batches_consumed': step})
+  ckpt.close()
+  for step in (1, 2):
+    assert (tmp_path / f'checkpoint_{step}' / CHECKSUMS).is_file()
+    assert verify_checksums(str(tmp_path / f'checkpoint_{step}'))
+
+
+def test_a_damaged_latest_checkpoint_names_the_previous_one_or_falls_back(tmp_path):
+  for step in (5, 6):
+    _save(tmp_path, {'a': jnp.full((4, 2), float(step)), 'new': jnp.zeros((4, 2))}, step=step)
+  data = max(
+      (p for p in (tmp_path / 'checkpoint_6' / 'state').rglob('*') if p.is_file()),
+      key=lambda p: p.stat().st_size,
+  )
+  data.write_bytes(data.read_bytes()[:-1] + bytes([data.read_bytes()[-1] ^ 1]))
+  fresh = _fresh(Partitioner(num_partitions=2).mesh)
+  with pytest.raises(CheckpointError) as err:
+    restore_params(RestoreCheckpointConfig(path=str(tmp_path)), fresh)
+  assert f"{tmp_path / 'checkpoint_6'} is damaged: state/" in str(err.value)
+  assert f"previous checkpoint is {tmp_path / 'checkpoint_5'}" in str(err.value)
+  cfg = RestoreCheckpointConfig(path=str(tmp_path), fallback_to_previous=True)
+  params, step = restore_params_and_step(cfg, fresh)
+  assert step == 5 and float(params['a'][0, 0]) == 5.0
+  with pytest.raises(CheckpointError, match='no earlier checkpoint to fall back to'):
+    restore_params(dataclasses.replace(cfg, path=str(tmp_path / 'checkpoint_6')), fresh)
+
+
+def test_a_checkpoint_without_checksums_is_restored_unverified(tmp_path, caplog):
+  _save(tmp_path, {'a': jnp.ones((4, 2)), 'new': jnp.zeros((4, 2))})
+  (tmp_path / 'checkpoint_5' / CHECKSUMS).unlink()
+  restore_params(RestoreCheckpointConfig(path=str(tmp_path)), _fresh(Partitioner(2).mesh))
+  assert 'restoring it unverified' in caplog.text

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import signal
+import socket
+import time
 
 import jax
 import numpy as np
@@ -13,16 +16,19 @@ import pytest
 import seqio_fixtures
 from training_fakes import FakeEncoderDecoderModel, TinySeq2Seq
 
+from p5jax.errors import UserError
 from p5jax.training import (
     CheckpointConfig,
     CheckpointError,
     DatasetConfig,
     NonFiniteLossError,
     Partitioner,
+    RestoreCheckpointConfig,
     SaveCheckpointConfig,
     evaluate,
     infer,
     p5_adamw,
+    run_lock,
     train,
     train_lib,
 )
@@ -42,7 +48,7 @@ def _cfg(task, split='train', shuffle=True):
   )
 
 
-def _train(model, task, model_dir, steps, period=100, **kw):
+def _train(model, task, model_dir, steps, period=100, restore=None, **kw):
   return train(
       model=model,
       train_dataset_cfg=_cfg(task),
@@ -50,7 +56,9 @@ def _train(model, task, model_dir, steps, period=100, **kw):
       total_steps=steps,
       partitioner=Partitioner(num_partitions=2),
       optimizer=p5_adamw(total_steps=TOTAL, learning_rate=1e-2),
-      checkpoint_cfg=CheckpointConfig(save=SaveCheckpointConfig(period=period, keep=3)),
+      checkpoint_cfg=CheckpointConfig(
+          save=SaveCheckpointConfig(period=period, keep=3), restore=restore
+      ),
       stats_period=1,
       random_seed=7,
       **kw,
@@ -79,8 +87,9 @@ def test_sigterm_then_resume_equals_straight_run(tiny_model, task, tmp_path, cap
     return real_step(self, *args)
 
   monkeypatch.setattr(train_lib.Trainer, 'train_step', step_then_preempt)
-  stopped, _ = _train(tiny_model, task, tmp_path / 'b', TOTAL)
-  assert stopped == 3 and Checkpointer(str(tmp_path / 'b')).latest_step() == 3
+  with pytest.raises(train_lib.Preempted, match=r'step 3 of 6 .*checkpoint_3 saved') as stopped:
+    _train(tiny_model, task, tmp_path / 'b', TOTAL)
+  assert stopped.value.step == 3 and Checkpointer(str(tmp_path / 'b')).latest_step() == 3
   monkeypatch.setattr(train_lib.Trainer, 'train_step', real_step)
   step, resumed = _train(tiny_model, task, tmp_path / 'b', TOTAL)
   resumed_losses = _losses(capsys.readouterr().out)
@@ -99,7 +108,7 @@ def test_sigterm_then_resume_equals_straight_run(tiny_model, task, tmp_path, cap
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tiny_model, task, tmp_path):
   bad_opt = p5_adamw(total_steps=TOTAL, learning_rate=float('inf'))
-  with pytest.raises(NonFiniteLossError, match=r'checkpoint_0'):
+  with pytest.raises(NonFiniteLossError, match=r'checkpoint_0 \(it matches its checksums\)'):
     train(
         model=tiny_model,
         train_dataset_cfg=_cfg(task),
@@ -113,15 +122,65 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tiny_model, task, 
   assert Checkpointer(str(tmp_path)).all_steps() == [0]
 
 
-def test_corrupt_checkpoint_error_names_path(tiny_model, task, tmp_path):
-  _train(tiny_model, task, tmp_path, 2)
-  state_dir = tmp_path / 'checkpoint_2' / 'state'
-  for root, _, files in os.walk(state_dir):
-    for f in files:
-      if f != '_METADATA' and 'metadata' not in f.lower():
-        open(os.path.join(root, f), 'wb').close()
-  with pytest.raises(CheckpointError, match=re.escape(str(tmp_path / 'checkpoint_2'))):
-    _train(tiny_model, task, tmp_path, 4)
+def _flip_a_byte(step_dir):
+  """Flips one byte of the largest array data file of a checkpoint."""
+  data = [
+      os.path.join(root, f)
+      for root, _, files in os.walk(step_dir / 'state')
+      for f in files
+      if os.sep + 'd' + os.sep in os.path.join(root, f) + os.sep
+  ]
+  target = max(data, key=os.path.getsize)
+  blob = bytearray(open(target, 'rb').read())
+  blob[len(blob) // 2] ^= 0xFF
+  open(target, 'wb').write(bytes(blob))
+
+
+def test_flipped_byte_is_detected_at_restore_and_fallback_resumes(task, tmp_path):
+  model = FakeEncoderDecoderModel(TinySeq2Seq())  # compiles faster than the real T5
+  _train(model, task, tmp_path, 2)
+  _flip_a_byte(tmp_path / 'checkpoint_2')
+  with pytest.raises(CheckpointError) as err:
+    _train(model, task, tmp_path, 4)
+  message = str(err.value)
+  assert '\n' not in message and 'is damaged' in message
+  assert f"{tmp_path / 'checkpoint_2'} is damaged" in message
+  assert f"previous checkpoint is {tmp_path / 'checkpoint_0'}" in message
+  assert 'FALLBACK_TO_PREVIOUS_CHECKPOINT=True' in message
+  restore = RestoreCheckpointConfig(fallback_to_previous=True)
+  step, _ = _train(model, task, tmp_path, 4, restore=restore)
+  assert step == 4 and (tmp_path / 'damaged_checkpoint_2').is_dir()
+  assert sorted(Checkpointer(str(tmp_path)).all_steps()) == [0, 4]
+
+
+def test_file_uri_model_dir_saves_and_resumes(task, tmp_path, monkeypatch):
+  model = FakeEncoderDecoderModel(TinySeq2Seq())  # compiles faster than the real T5
+  monkeypatch.chdir(tmp_path)
+  _train(model, task, f'file://{tmp_path}/run', 2)
+  step, _ = _train(model, task, f'file://{tmp_path}/run', 3)
+  assert step == 3 and sorted(Checkpointer(str(tmp_path / 'run')).all_steps()) == [0, 2, 3]
+  assert sorted(os.listdir(tmp_path)) == ['run']  # no local folder named 'file:'
+
+
+def test_second_trainer_on_one_model_dir_is_refused_before_any_work(tiny_model, task, tmp_path):
+  owner = {'host': socket.gethostname(), 'pid': os.getppid(), 'heartbeat': time.time()}
+  (tmp_path / run_lock.LOCK_NAME).write_text(json.dumps(owner))
+  with pytest.raises(run_lock.RunLockedError, match=f'pid {os.getppid()}'):
+    _train(tiny_model, task, tmp_path, 2)
+  assert os.listdir(tmp_path) == [run_lock.LOCK_NAME]
+
+
+def test_resume_with_another_batch_size_is_refused(task, tmp_path):
+  model = FakeEncoderDecoderModel(TinySeq2Seq())  # compiles faster than the real T5
+  _train(model, task, tmp_path, 1)
+  with pytest.raises(UserError, match=r'global batch size \(BATCH_SIZE\) 8, this run has 16'):
+    train(
+        model=model,
+        train_dataset_cfg=dataclasses.replace(_cfg(task), batch_size=16),
+        model_dir=str(tmp_path),
+        total_steps=2,
+        random_seed=7,
+    )
 
 
 def test_evaluate_and_infer_write_results(task, tmp_path, capsys):

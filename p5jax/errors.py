@@ -1,0 +1,38 @@
+"""`UserError`: a problem the user can fix (bad input, configuration, a damaged file).
+
+The command lines (`p5jax`, `p5jax-prepare`) print a `UserError` as one line,
+`p5jax: error: <message>`, without a traceback (unless `--verbose`), and exit with status 1.
+Any other exception is a bug and keeps its traceback. The message names the path (and line or
+field) and says what to do.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+EXIT_USER_ERROR = 1  # a UserError: fix what the message names, then rerun
+EXIT_PREEMPTED = 75  # EX_TEMPFAIL: stopped by SIGTERM after saving; rerun to resume
+
+
+class UserError(Exception):
+  """Bad input or configuration, or a damaged file: reported in one line at the command line."""
+
+
+def define_verbose_flag() -> None:
+  """`--verbose` (shared by the command lines; defined once per process)."""
+  from absl import flags
+
+  if 'verbose' not in flags.FLAGS:
+    flags.DEFINE_bool('verbose', False, 'On an error, print its traceback before the one line.')
+
+
+def report(error: BaseException, *, verbose: bool, prefix: str = 'error') -> None:
+  """Prints `error` as the last line of stderr (`p5jax: <prefix>: ...`); with `verbose`, its
+  traceback first."""
+  if verbose:
+    traceback.print_exception(error, file=sys.stderr)
+  # One line, whatever the message holds; without the "In call to configurable ..." lines gin
+  # appends to an exception raised inside a configurable.
+  message = ' '.join(str(error).split('\n  In call to configurable')[0].split())
+  print(f'p5jax: {prefix}: {message}', file=sys.stderr, flush=True)
