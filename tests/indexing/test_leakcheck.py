@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from p5jax.indexing import build_from_inputs, build_index, leakcheck
+from p5jax.data.prepared import FORMAT_VERSION
+from p5jax.indexing import build_from_inputs, leakcheck
+from p5jax.indexing.build import add_scheme
 from p5jax.indexing.leakcheck import leak_check, natural_key
 from tests.indexing.fakes import FakeDataset, inputs_of, item_record, leaky_sequences
 
@@ -46,7 +48,9 @@ def test_check_prepared_reads_saved_index(tmp_path, monkeypatch, sequences):
       type('P', (), {'load': staticmethod(lambda path: data)}),
       raising=False,
   )
-  build_index('original', data).save(tmp_path / 'indexes' / 'original.json')
+  data.manifest['format_version'] = FORMAT_VERSION
+  data.write_manifest(tmp_path)
+  add_scheme(str(tmp_path), 'original', data)
   result = leakcheck.check_prepared(str(tmp_path), 'original')
   assert result['leak'] is True and result['scheme'] == 'original'
   assert leakcheck.check_prepared(str(tmp_path), 'sid')['leak'] is False  # built in memory

@@ -14,12 +14,11 @@ import pytest
 from p5jax.launch.gin_flags import GinConfigError, entry_run_mode, parse_gin, rewrite_gin_args
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRAINING_TESTS = os.path.join(REPO, 'tests', 'training')
 MODEL_GIN = """
 from __gin__ import dynamic_registration
-import training_fakes
-MODEL = @training_fakes.FakeEncoderDecoderModel()
-training_fakes.FakeEncoderDecoderModel.module = @training_fakes.TinySeq2Seq()
+from tests.training import fakes
+MODEL = @fakes.FakeEncoderDecoderModel()
+fakes.FakeEncoderDecoderModel.module = @fakes.TinySeq2Seq()
 """
 
 
@@ -42,7 +41,7 @@ def _flags(model_gin, model_dir, steps=2, extra=()):
       f'--gin_file={model_gin}',
       '--gin_file=runs/train.gin',
       "--gin.MIXTURE_OR_TASK_NAME='trainer_test_copy'",
-      "--gin.MIXTURE_OR_TASK_MODULE='seqio_fixtures'",
+      "--gin.MIXTURE_OR_TASK_MODULE='tests.training.seqio_fixtures'",
       "--gin.TASK_FEATURE_LENGTHS={'inputs': 12, 'targets': 6}",
       f'--gin.TRAIN_STEPS={steps}',
       '--gin.BATCH_SIZE=8',
@@ -54,7 +53,7 @@ def _flags(model_gin, model_dir, steps=2, extra=()):
 
 
 def _run_cli(args, env_extra=None, timeout=120):
-  env = dict(os.environ, PYTHONPATH=os.pathsep.join([TRAINING_TESTS, REPO]), **(env_extra or {}))
+  env = dict(os.environ, PYTHONPATH=REPO, **(env_extra or {}))
   return subprocess.run(
       [sys.executable, '-m', 'p5jax.launch.main', *args],
       cwd=REPO,
@@ -125,7 +124,7 @@ def test_cli_trains_then_evaluates(model_gin, tmp_path):
           f'--gin_file={model_gin}',
           '--gin_file=runs/eval.gin',
           "--gin.MIXTURE_OR_TASK_NAME='trainer_test_copy'",
-          "--gin.MIXTURE_OR_TASK_MODULE='seqio_fixtures'",
+          "--gin.MIXTURE_OR_TASK_MODULE='tests.training.seqio_fixtures'",
           '--gin.BATCH_SIZE=8',
           "--gin.EVAL_SPLIT='validation'",
           f"--gin.MODEL_DIR='{model_dir}'",
@@ -149,7 +148,7 @@ def test_two_process_distributed_training(model_gin, tmp_path):
   model_dir = tmp_path / 'run'
   env = dict(
       os.environ,
-      PYTHONPATH=os.pathsep.join([TRAINING_TESTS, REPO]),
+      PYTHONPATH=REPO,
       XLA_FLAGS='--xla_force_host_platform_device_count=1',
       JAX_PLATFORMS='cpu',
   )

@@ -18,15 +18,13 @@ import orbax.checkpoint as ocp
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HERE = os.path.dirname(os.path.abspath(__file__))
-TRAINING_TESTS = os.path.join(REPO, 'tests', 'training')
 STEPS = 30
 MODEL_GIN = """
 from __gin__ import dynamic_registration
-import slow_model
-import training_fakes
-MODEL = @slow_model.SlowModel()
-slow_model.SlowModel.module = @training_fakes.TinySeq2Seq()
+from tests.reliability import fakes as slow
+from tests.training import fakes
+MODEL = @slow.SlowModel()
+slow.SlowModel.module = @fakes.TinySeq2Seq()
 """
 _STEP = re.compile(r'^step (\d+)/\d+  loss ([\d.]+)')
 
@@ -39,7 +37,7 @@ def _command(model_gin, model_dir):
       f'--gin_file={model_gin}',
       '--gin_file=runs/train.gin',
       "--gin.MIXTURE_OR_TASK_NAME='trainer_test_copy'",
-      "--gin.MIXTURE_OR_TASK_MODULE='seqio_fixtures'",
+      "--gin.MIXTURE_OR_TASK_MODULE='tests.training.seqio_fixtures'",
       "--gin.TASK_FEATURE_LENGTHS={'inputs': 12, 'targets': 6}",
       f'--gin.TRAIN_STEPS={STEPS}',
       '--gin.BATCH_SIZE=8',
@@ -55,7 +53,7 @@ def _run(command, log, stop_at=None, sig=None):
   """Runs `command`; sends `sig` once it prints step `stop_at`. (exit status, {step: loss})."""
   env = dict(
       os.environ,
-      PYTHONPATH=os.pathsep.join([HERE, TRAINING_TESTS, REPO]),
+      PYTHONPATH=REPO,
       JAX_PLATFORMS='cpu',
       XLA_FLAGS='--xla_force_host_platform_device_count=1',
   )

@@ -1,13 +1,7 @@
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from fixture_data import BareIds, make_dataset  # noqa: E402
-
-from p5jax.tasks.context import DatasetContext  # noqa: E402
+from p5jax.tasks.context import DatasetContext
+from tests.tasks.fakes import BareIds, make_dataset
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import os
 import gin
 import pytest
 import seqio
-from fixture_data import make_dataset, write_prepared_dir
 
 from p5jax.training.data import DatasetConfig, resolve_task
+from tests.tasks.fakes import make_dataset, write_prepared_dir
 
 GIN_DIR = os.path.join(os.path.dirname(__file__), '..', '..', 'p5jax', 'gin_configs')
 

@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 import seqio
-from fixture_data import make_dataset, write_prepared_dir
 
 from p5jax import prompts, tasks
 from p5jax.data.prepared import seal
+from tests.tasks.fakes import make_dataset, write_prepared_dir
 
 LENGTHS = {'inputs': 512, 'targets': 64}
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from training_fakes import tiny_t5
+
+from tests.training.fakes import tiny_t5
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import seqio_fixtures
-from training_fakes import tiny_t5
 
 from p5jax.training.data import DatasetConfig, get_dataset, resolve_task, resumable_batches
 from p5jax.training.partitioning import DataLayout
+from tests.training import seqio_fixtures
+from tests.training.fakes import tiny_t5
 
 
 def _cfg(shuffle=True, seed=5):

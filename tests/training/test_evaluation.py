@@ -8,12 +8,12 @@ import os
 import flax.linen as nn
 import jax
 import pytest
-import seqio_fixtures
-from training_fakes import FakeEncoderDecoderModel, TinySeq2Seq
 
 from p5jax.training import DatasetConfig, Partitioner
 from p5jax.training.evaluation import InferenceEvaluator, format_table
 from p5jax.training.task_decoding import TaskDecoding
+from tests.training import seqio_fixtures
+from tests.training.fakes import FakeEncoderDecoderModel, TinySeq2Seq
 
 TRAINING = os.path.join(os.path.dirname(__file__), '..', '..', 'p5jax', 'training')
 

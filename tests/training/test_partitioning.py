@@ -6,11 +6,11 @@ import jax
 import numpy as np
 import pytest
 from jax.sharding import PartitionSpec as P
-from training_fakes import INPUT_SHAPES, random_batch, tiny_t5
 
 from p5jax.training.optimizers import p5_adamw
 from p5jax.training.partitioning import Partitioner, standard_logical_axis_rules
 from p5jax.training.trainer import Trainer
+from tests.training.fakes import INPUT_SHAPES, random_batch, tiny_t5
 
 
 def test_mesh_shape_from_num_partitions():

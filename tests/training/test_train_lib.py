@@ -13,8 +13,6 @@ import time
 import jax
 import numpy as np
 import pytest
-import seqio_fixtures
-from training_fakes import FakeEncoderDecoderModel, TinySeq2Seq
 
 from p5jax.errors import UserError
 from p5jax.training import (
@@ -33,6 +31,8 @@ from p5jax.training import (
     train_lib,
 )
 from p5jax.training.checkpoints import Checkpointer
+from tests.training import seqio_fixtures
+from tests.training.fakes import FakeEncoderDecoderModel, TinySeq2Seq
 
 TOTAL = 6
 

@@ -7,7 +7,8 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
-from training_fakes import FakeEncoderDecoderModel
+
+from tests.training.fakes import FakeEncoderDecoderModel
 
 STEP_SECONDS = 0.25
 
