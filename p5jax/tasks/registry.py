@@ -26,6 +26,7 @@ from p5jax.tasks import decoding, direct, evaluation, families
 from p5jax.tasks.context import OVERLONG_ACTIONS, SEQUENTIAL_CUTS, DatasetContext
 from p5jax.tasks.source import PromptExamplesSource
 from p5jax.tasks.vocabulary import LazySentencePieceVocabulary
+from p5jax.tasks.word_cache import WordCachedEncoder
 
 PreparedDir = str | os.PathLike | Callable[[], str]
 
@@ -83,6 +84,12 @@ def _vocabulary(prepared_dir: PreparedDir, scheme: str) -> seqio.SentencePieceVo
   return build_vocabulary(_resolve(prepared_dir), scheme)
 
 
+@functools.cache
+def _encoder(prepared_dir: PreparedDir, scheme: str) -> WordCachedEncoder:
+  vocab = _vocabulary(prepared_dir, scheme)
+  return WordCachedEncoder(vocab.tokenizer, vocab.sp_model)
+
+
 def _model_file(prepared_dir: PreparedDir, scheme: str) -> str:
   return _vocabulary(prepared_dir, scheme).sentencepiece_model_file
 
@@ -111,22 +118,35 @@ class ContextSpec:
   def vocabulary(self) -> seqio.SentencePieceVocabulary:
     return _vocabulary(self.prepared_dir, self.scheme)
 
+  def encoder(self) -> WordCachedEncoder:
+    """The vocabulary's exact per-word cached encoder (shared by this process's contexts)."""
+    return _encoder(self.prepared_dir, self.scheme)
+
+
+@functools.cache
+def _dataset(prepared_dir: PreparedDir):
+  from p5jax.data import PreparedDataset
+
+  return PreparedDataset.load(_resolve(prepared_dir))
+
+
+@functools.cache
+def _index(prepared_dir: PreparedDir, scheme: str):
+  return _load_index(_resolve(prepared_dir), scheme, _dataset(prepared_dir))
+
 
 @functools.cache
 def _context(spec: ContextSpec) -> DatasetContext:
-  from p5jax.data import PreparedDataset
-
-  path = _resolve(spec.prepared_dir)
-  dataset = PreparedDataset.load(path)
-  vocab = _vocabulary(spec.prepared_dir, spec.scheme)
+  """The context of ``spec``; contexts that differ only in lengths or cut share the loaded data."""
+  dataset = _dataset(spec.prepared_dir)
   return DatasetContext(
       dataset=dataset,
-      index=_load_index(path, spec.scheme, dataset),
+      index=_index(spec.prepared_dir, spec.scheme),
       variant=spec.variant or _variant(dataset.manifest),
       protocol=spec.protocol or dataset.manifest.get('protocol', 'original'),
       seed=spec.seed,
       input_length=spec.input_length,
-      count_tokens=lambda text: len(vocab.encode(text)),
+      count_tokens=spec.encoder().count,
       sequential_cut=spec.sequential_cut,
       overlong_templates=spec.overlong_templates,
   )
