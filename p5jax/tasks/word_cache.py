@@ -18,6 +18,8 @@ import re
 from sentencepiece import sentencepiece_model_pb2
 
 _SPLIT = re.compile('[ \n\t\r]+')
+# ASCII characters str.split() treats as whitespace but SentencePiece does not.
+_ODD_ASCII_SPACE = re.compile('[\x0b\x0c\x1c-\x1f]')
 MAX_CACHED_WORDS = 1_000_000  # a bound for free text (reviews); P5 prompts stay far below it
 
 
@@ -55,7 +57,8 @@ class WordCachedEncoder:
     if not self._exact:
       return self._encode_whole(text)
     cache, out = self._cache, []
-    for word in _SPLIT.split(text):
+    plain = text.isascii() and not _ODD_ASCII_SPACE.search(text)
+    for word in text.split() if plain else _SPLIT.split(text):
       ids = cache.get(word)
       if ids is None:
         ids = self._encode_whole(word) if word else []

@@ -143,6 +143,16 @@ def _quiet_worker() -> None:
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 
+def _process_context() -> multiprocessing.context.BaseContext:
+  """Workers are never forks of the trainer (JAX and TF threads): they fork from a fresh server
+  process that imported the example builders once (else each is a fresh interpreter)."""
+  if 'forkserver' in multiprocessing.get_all_start_methods():
+    context = multiprocessing.get_context('forkserver')
+    context.set_forkserver_preload([__name__, 'p5jax.tasks'])
+    return context
+  return multiprocessing.get_context('spawn')
+
+
 class P5Stream:
   """Batches of one host's P5 example stream (``rows`` rows of the feature lengths)."""
 
@@ -158,9 +168,8 @@ class P5Stream:
         if example is not None:
           yield position, example
       return
-    context = multiprocessing.get_context('spawn')  # no fork of a JAX/TF process
     with concurrent.futures.ProcessPoolExecutor(
-        self.num_workers, mp_context=context, initializer=_quiet_worker
+        self.num_workers, mp_context=_process_context(), initializer=_quiet_worker
     ) as pool:
       pending: collections.deque = collections.deque()
       starts = itertools.count(start, CHUNK)
