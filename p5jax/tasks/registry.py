@@ -177,6 +177,12 @@ def _output_features(vocab: seqio.Vocabulary) -> dict[str, seqio.Feature]:
 
 
 _PREPROCESSORS = (seqio.preprocessors.tokenize, seqio.preprocessors.append_eos_after_trim)
+# Evaluation splits are fixed: seqio's cache_tasks_main may cache them tokenized.
+_EVAL_PREPROCESSORS = (
+    seqio.preprocessors.tokenize,
+    seqio.CacheDatasetPlaceholder(),
+    seqio.preprocessors.append_eos_after_trim,
+)
 
 
 def _remove(name: str) -> None:
@@ -324,7 +330,7 @@ def _register_tasks(name, variant, families_present, context, common, train_epoc
           source=PromptExamplesSource(
               context, family, (template,), ('validation', 'test'), name=task
           ),
-          **common,
+          **{**common, 'preprocessors': _EVAL_PREPROCESSORS},
           postprocess_fn=evaluation.postprocessor(spec),
           metric_fns=evaluation.metric_fns(spec, protocol),
       )

@@ -84,6 +84,11 @@ def test_every_task_and_mixture_converts(registered):
       assert nonpad[-1] == 1, name  # EOS appended
 
 
+def test_only_eval_tasks_can_be_cached(registered):
+  assert seqio.get_mixture_or_task('p5_fixture_sequential_2_13').supports_caching
+  assert not seqio.get_mixture_or_task('p5_fixture_sequential_train').supports_caching
+
+
 def test_eval_tasks_carry_targets_and_candidates(registered):
   task = seqio.get_mixture_or_task('p5_fixture_sequential_2_7')
   ex = next(task.get_dataset(LENGTHS, split='test', shuffle=False).as_numpy_iterator())
