@@ -43,11 +43,14 @@ def measure(batches, seconds: float) -> dict:
     batch = next(batches)
     examples += int(batch['encoder_segment_ids'].max(axis=1).sum())
     rows += len(batch['encoder_segment_ids'])
-  elapsed = time.perf_counter() - start
+  elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
   return {
       'examples_per_s': examples / elapsed,
+      # Load-independent: examples per CPU-second of this process (all its threads; worker
+      # processes not counted).
+      'examples_per_cpu_s': examples / cpu,
       'examples_per_row': examples / max(rows, 1),
-      'main_process_cpu_share': (time.process_time() - cpu) / elapsed,
+      'main_process_cpu_share': cpu / elapsed,
       'first_batch_s': first,
   }
 
@@ -113,13 +116,17 @@ def main() -> None:
   results = {}
   if not args.skip_seqio:
     results['seqio'] = measure(seqio_batches(args.batch_size, 0), args.seconds)
-    print(f"  seqio.get_dataset: {results['seqio']['examples_per_s']:,.0f} examples/s")
+    print(
+        f"  seqio.get_dataset: {results['seqio']['examples_per_s']:,.0f} examples/s "
+        f"({results['seqio']['examples_per_cpu_s']:,.0f} per CPU-second)"
+    )
   for workers in [int(w) for w in args.workers.split(',')]:
     row = measure(stream_batches(args.batch_size, 0, workers), args.seconds)
     results[f'p5_stream_workers_{workers}'] = row
     print(
         f"  P5 stream, {workers} worker processes: {row['examples_per_s']:,.0f} examples/s "
-        f"({row['examples_per_row']:.1f} per row, trainer process busy "
+        + (f"({row['examples_per_cpu_s']:,.0f} per CPU-second) " if not workers else '')
+        + f"({row['examples_per_row']:.1f} per row, trainer process busy "
         f"{100 * row['main_process_cpu_share']:.0f}%, first batch {row['first_batch_s']:.1f}s)"
     )
   best = max(v['examples_per_s'] for k, v in results.items() if k.startswith('p5_stream'))
