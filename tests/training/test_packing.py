@@ -99,7 +99,9 @@ def test_packed_and_padded_batches_give_the_same_loss(normalization):
   packed = packer.features()
   assert packed['encoder_segment_ids'].max() > 1  # really packed
   shapes = {k: v.shape for k, v in padded.items()}
-  params = model.get_initial_variables(jax.random.key(0), shapes)['params']
-  loss_padded = float(model.loss_fn(params, padded, None)[0])
-  loss_packed = float(model.loss_fn(params, packed, None)[0])
+  params = jax.jit(lambda key: model.get_initial_variables(key, shapes))(jax.random.key(0))[
+      'params'
+  ]
+  loss = jax.jit(lambda batch: model.loss_fn(params, batch, None)[0])
+  loss_padded, loss_packed = float(loss(padded)), float(loss(packed))
   assert loss_packed == pytest.approx(loss_padded, rel=1e-5)
