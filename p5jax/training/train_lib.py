@@ -224,7 +224,10 @@ def train(
         },
         preemption_check_every=preemption_check_every,
     )
-    batches = resumable_batches(get_dataset_fn(train_dataset_cfg, layout, model), start_batch)
+    batches = resumable_batches(
+        get_dataset_fn(train_dataset_cfg, layout, model), start_batch, input_state
+    )
+    loop.input_position = getattr(batches, 'input_state', dict)  # e.g. P5 stream positions
     if int(state.step) == 0 and not resumed:
       loop.save(state)
     if run_eval_before_training:
@@ -267,10 +270,12 @@ class _TrainLoop:
     self.stats_period, self.eval_period = stats_period, eval_period
     self.model_dir, self.input_state = model_dir, input_state
     self.preemption_check_every = preemption_check_every
+    self.input_position: Callable[[], dict[str, Any]] = dict
 
   def save(self, state: TrainState) -> None:
     step = int(state.step)
-    self.checkpointer.save(step, state.to_dict(), {**self.input_state, 'batches_consumed': step})
+    position = {**self.input_state, **self.input_position(), 'batches_consumed': step}
+    self.checkpointer.save(step, state.to_dict(), position)
 
   def run(
       self, state: TrainState, batches, rng: jax.Array, data_name: str

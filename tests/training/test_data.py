@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,18 @@ def test_hosts_read_disjoint_shards():
 def test_unknown_task_is_named():
   with pytest.raises(ValueError, match="'p5_nosuch_pretrain' is not a registered"):
     resolve_task(DatasetConfig('p5_nosuch_pretrain', None, 'train', 8, False))
+
+
+def test_an_extra_shuffle_buffer_reorders_reproducibly():
+  def first_rows(**kw):
+    cfg = dataclasses.replace(_cfg(), **kw)
+    ds = get_dataset(cfg, DataLayout(8, 0, 1), MODEL)
+    return [
+        tuple(r)
+        for b, _ in zip(resumable_batches(ds, 0), range(4))
+        for r in b['encoder_input_tokens']
+    ]
+
+  plain, buffered = first_rows(), first_rows(shuffle_buffer_size=64)
+  assert buffered == first_rows(shuffle_buffer_size=64) and buffered != plain
+  assert buffered != first_rows(shuffle_buffer_size=64, seed=9)
