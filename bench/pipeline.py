@@ -2,7 +2,7 @@
 
 Side by side in one run: the seqio path (``seqio.get_dataset`` of ``p5_<name>_pretrain`` with
 ``EncDecFeatureConverter(pack=True)``: Python builders in a tf.data generator, text tokenized by
-TF) and the trainer's P5 stream (``p5jax.training.p5_stream``: examples built by position,
+TF) and the trainer's P5 stream (``p5jax.tasks.stream``: examples built by position,
 per-word cached token ids, numpy packing), in the trainer's own process and with 1..N worker
 processes (per-core scaling). Both count real examples (packed segments), not rows.
 

@@ -117,14 +117,14 @@ def random_batches(batch: int, enc_len: int, dec_len: int, seed: int = 0):
 
 
 def p5_stream(batch: int, enc_len: int, dec_len: int, pack: bool, prepared_dir: str | None = None):
-  """The trainer's P5 example stream (`p5jax.training.p5_stream.P5Stream`) of a prepared
+  """The trainer's P5 example stream (`p5jax.tasks.stream.P5Stream`) of a prepared
   dataset's pretrain mixture (default: ../shared/data/beauty prepared into the p5jax cache).
   `stream.batches(0)` yields `(features, next_position, examples)`, `examples` being the
   batch's `(input ids, target ids)` (EOS-terminated, unpadded) in training order."""
   from prepared_cache import prepared_dir as default_prepared_dir
 
   from p5jax import tasks
-  from p5jax.training import p5_stream as streams
+  from p5jax.tasks import stream as streams
   from p5jax.training.data import DatasetConfig
 
   tasks.register_dataset('bench', prepared_dir or default_prepared_dir(), 'sid')

@@ -8,8 +8,11 @@ from p5jax.tasks.decoding import MODES, DecodingSettings, DecodingSpec, decoding
 from p5jax.tasks.demo import register_demo
 from p5jax.tasks.lengths import FEATURE_LENGTHS, feature_lengths
 from p5jax.tasks.registry import TaskInfo, register_dataset, task_info
+from p5jax.tasks.stream import stream_for
+from p5jax.training.data import register_stream_provider
 
 register_demo()
+register_stream_provider(stream_for)
 
 __all__ = [
     'FEATURE_LENGTHS',

@@ -1,7 +1,8 @@
 """Dataset configuration and per-host, deterministic, resumable input.
 
-P5 training tasks and mixtures are read through ``p5_stream`` (examples built and tokenized by
-position, packed in numpy): the checkpoint stores each host's next example position and a
+A task whose registrations offer an *example stream* (``register_stream_provider``; P5's
+training tasks do, see ``p5jax.tasks.stream``: examples built and tokenized by position, packed
+in numpy) is read through it: the checkpoint stores each host's next example position and a
 restart begins there, in O(1) whatever the step. Any other task goes through
 ``seqio.get_dataset``: a fixed shuffle seed makes that stream a pure function of (seed, shard),
 so the checkpoint stores how many batches were consumed and a restart skips that many batches
@@ -12,16 +13,37 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import logging
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import seqio
 import tensorflow as tf
 
-from p5jax.training import p5_stream
 from p5jax.training.partitioning import DataLayout
+
+
+@runtime_checkable
+class ExampleStream(Protocol):
+  """An endless, position-addressed stream of one host's batches (see `resumable_batches`)."""
+
+  def resumable_batches(
+      self, start_batch: int, input_state: Mapping[str, Any] | None
+  ) -> Iterator[dict[str, np.ndarray]]:
+    """Batches from the position stored in `input_state` (a checkpoint's), else from batch
+    `start_batch`; the iterator's `input_state()` is what the next checkpoint stores."""
+
+
+# fn(cfg, shard_index, num_shards, rows) -> an ExampleStream, or None when the provider does not
+# serve `cfg`'s task. Registered by task packages (seqio's registry pattern).
+StreamProvider = Callable[['DatasetConfig', int, int, int], 'ExampleStream | None']
+_STREAM_PROVIDERS: list[StreamProvider] = []
+
+
+def register_stream_provider(provider: StreamProvider) -> None:
+  """Offers `provider`'s example streams for endless training reads (idempotent)."""
+  if provider not in _STREAM_PROVIDERS:
+    _STREAM_PROVIDERS.append(provider)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,9 +59,10 @@ class DatasetConfig:
   use_cached: bool = False
   pack: bool = False
   module: str | None = None  # imported first, so its registrations exist
-  # P5 training tasks through p5jax's example stream (False: through seqio.get_dataset).
-  p5_stream: bool = True
-  num_workers: int = 0  # processes building P5 examples (0: a thread of the trainer process)
+  # Endless training reads through a registered example stream when one serves the task (P5's
+  # training tasks: `p5jax.tasks.stream`); False: always through seqio.get_dataset.
+  example_stream: bool = True
+  num_workers: int = 0  # processes building stream examples (0: a thread of the trainer process)
   # seqio path: an example shuffle buffer on top of the tasks' own (None: only theirs).
   shuffle_buffer_size: int | None = None
 
@@ -91,26 +114,25 @@ def model_input_shapes(model: Any, cfg: DatasetConfig) -> dict[str, tuple[int, i
 
 def get_dataset(
     cfg: DatasetConfig, layout: DataLayout, model: Any, num_epochs: int | None = None
-) -> tf.data.Dataset | p5_stream.P5Stream:
-  """This host's batches (`batch_size / num_hosts` rows) of the model features: a
-  `p5_stream.P5Stream` for an endless P5 training stream, else a `tf.data.Dataset`."""
+) -> tf.data.Dataset | ExampleStream:
+  """This host's batches (`batch_size / num_hosts` rows) of the model features: a registered
+  `ExampleStream` for an endless training read it serves, else a `tf.data.Dataset`."""
   if cfg.batch_size % layout.num_shards:
     raise ValueError(f'batch_size={cfg.batch_size} not divisible by {layout.num_shards} hosts')
   task = resolve_task(cfg)
   converter = feature_converter(model, cfg.pack)
   if (
-      cfg.p5_stream
+      cfg.example_stream
       and cfg.split == 'train'
       and num_epochs is None
       and not cfg.use_cached
       and cfg.task_feature_lengths
       and type(converter) is seqio.EncDecFeatureConverter
   ):
-    stream = p5_stream.stream_for(
-        cfg, layout.shard_id, layout.num_shards, layout.per_host_batch_size, cfg.num_workers
-    )
-    if stream is not None:
-      return stream
+    for provider in _STREAM_PROVIDERS:
+      stream = provider(cfg, layout.shard_id, layout.num_shards, layout.per_host_batch_size)
+      if stream is not None:
+        return stream
   ds = task.get_dataset(
       cfg.task_feature_lengths,
       split=cfg.split,
@@ -127,27 +149,13 @@ def get_dataset(
 
 
 def resumable_batches(
-    dataset: tf.data.Dataset | p5_stream.P5Stream,
+    dataset: tf.data.Dataset | ExampleStream,
     start_batch: int,
     input_state: Mapping[str, Any] | None = None,
 ) -> Iterator[dict[str, np.ndarray]]:
-  """Numpy batches from `start_batch` on. A P5 stream starts at the position stored in
-  `input_state` (a checkpoint's; without one it replays `start_batch` batches); its iterator's
-  `input_state()` gives what to store at the next checkpoint. A tf.data stream skips inside
-  tf.data."""
-  if isinstance(dataset, p5_stream.P5Stream):
-    positions = (input_state or {}).get(p5_stream.STATE_KEY)
-    if positions is not None and len(positions) != dataset.spec.num_shards:
-      raise ValueError(
-          f'the checkpoint holds the input positions of {len(positions)} hosts, this run has '
-          f'{dataset.spec.num_shards}: resume with {len(positions)} hosts'
-      )
-    start = int(positions[dataset.spec.shard_index]) if positions is not None else 0
-    batches = p5_stream.ResumableBatches(dataset, start)
-    if positions is None and start_batch:
-      logging.warning('no stored input position: replaying %d batches', start_batch)
-      for _ in range(start_batch):
-        next(batches)
-    return batches
+  """Numpy batches from `start_batch` on. An `ExampleStream` starts at the position stored in
+  `input_state` (a checkpoint's); a tf.data stream skips inside tf.data."""
+  if isinstance(dataset, ExampleStream):
+    return dataset.resumable_batches(start_batch, input_state)
   ds = dataset.skip(start_batch) if start_batch else dataset
   return iter(ds.prefetch(tf.data.AUTOTUNE).as_numpy_iterator())

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import seqio
-from fixture_data import make_dataset
 
 from p5jax import prompts, vocab
 from p5jax.tasks import families, word_cache
 from p5jax.tasks.context import DatasetContext
+from tests.tasks.fakes import make_dataset
 
 ITEM_TOKENS = [f'<c{i}>' for i in range(12)]
 

@@ -1,4 +1,4 @@
-"""The trainer's input for P5 training tasks: token ids built by position, no tf.data.
+"""The trainer's example stream for P5 training tasks: token ids built by position, no tf.data.
 
 For a registered P5 training task, or a mixture of them (``p5_<name>_pretrain``), example ``p``
 of the stream is built on demand (``tasks.epochs.ExampleOrder``: one seeded permutation per
@@ -11,7 +11,8 @@ The state of the stream is one integer per host, the position of the next unused
 resumed run starts at its checkpoint's position in O(1) (no replay) and sees the same batches as
 an uninterrupted one. ``num_workers`` processes build disjoint chunks of positions in parallel;
 the batches do not depend on it. Host ``h`` of ``H`` reads stream positions ``h, h+H, ...``.
-Any other task (a user's seqio task) is read with ``seqio.get_dataset`` (``training.data``).
+Registered with the trainer by ``p5jax.tasks`` (``training.data.register_stream_provider``);
+any other task (a user's seqio task) is read with ``seqio.get_dataset``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import multiprocessing
 import os
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,25 @@ class P5Stream:
   def __init__(self, spec: StreamSpec, rows: int, pack: bool, num_workers: int = 0):
     self.spec, self.rows, self.pack, self.num_workers = spec, rows, pack, num_workers
 
+  def resumable_batches(
+      self, start_batch: int, input_state: Mapping[str, Any] | None = None
+  ) -> ResumableBatches:
+    """Batches from this host's position in `input_state` (a checkpoint's); without one, from
+    position 0 with `start_batch` batches replayed (`training.data.ExampleStream`)."""
+    positions = (input_state or {}).get(STATE_KEY)
+    if positions is not None and len(positions) != self.spec.num_shards:
+      raise ValueError(
+          f'the checkpoint holds the input positions of {len(positions)} hosts, this run has '
+          f'{self.spec.num_shards}: resume with {len(positions)} hosts'
+      )
+    start = int(positions[self.spec.shard_index]) if positions is not None else 0
+    batches = ResumableBatches(self, start)
+    if positions is None and start_batch:
+      logging.warning('no stored input position: replaying %d batches', start_batch)
+      for _ in range(start_batch):
+        next(batches)
+    return batches
+
   def examples(self, start: int = 0) -> Iterator[tuple[int, Example]]:
     """(position, tokenized example) from host-local position ``start`` on, in order."""
     if self.num_workers <= 0:
@@ -275,22 +295,20 @@ class ResumableBatches:
     self.close()
 
 
-def stream_for(
-    cfg: Any, shard_index: int, num_shards: int, rows: int, num_workers: int = 0
-) -> P5Stream | None:
+def stream_for(cfg: Any, shard_index: int, num_shards: int, rows: int) -> P5Stream | None:
   """The P5 stream of a training ``DatasetConfig`` for host ``shard_index`` of ``num_shards``,
   or None when its task is not (only) P5 training tasks. Builds the dataset context and checks
   the templates' lengths here, in the trainer's process."""
   import seqio
 
-  from p5jax import tasks
+  from p5jax.tasks.registry import task_info
 
   provider = seqio.get_mixture_or_task(cfg.mixture_or_task_name)
   members = provider.tasks if isinstance(provider, seqio.Mixture) else [provider]
   parts = []
   for task in members:
     try:
-      info = tasks.task_info(task.name)
+      info = task_info(task.name)
     except KeyError:
       return None
     if info.template is not None or not info.templates:
@@ -323,6 +341,6 @@ def stream_for(
       'P5 example stream for %s: examples per epoch %s, %d worker processes',
       cfg.mixture_or_task_name,
       checked.order.family_shares(),
-      num_workers,
+      cfg.num_workers,
   )
-  return P5Stream(spec, rows, cfg.pack, num_workers)
+  return P5Stream(spec, rows, cfg.pack, cfg.num_workers)

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import os
-import sys
 import time
 
 import numpy as np
 import pytest
-from training_fakes import tiny_t5
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tasks'))
-from fixture_data import make_dataset, write_prepared_dir  # noqa: E402
-
-from p5jax import tasks  # noqa: E402
-from p5jax.tasks import epochs  # noqa: E402
-from p5jax.training import p5_stream  # noqa: E402
-from p5jax.training.data import DatasetConfig, get_dataset, resumable_batches  # noqa: E402
-from p5jax.training.partitioning import DataLayout  # noqa: E402
+from p5jax import tasks
+from p5jax.tasks import epochs
+from p5jax.tasks import stream as p5_stream
+from p5jax.training.data import DatasetConfig, get_dataset, resumable_batches
+from p5jax.training.partitioning import DataLayout
+from tests.tasks.fakes import make_dataset, write_prepared_dir
+from tests.training.fakes import tiny_t5
 
 LENGTHS = {'inputs': 512, 'targets': 64}
 MODEL = tiny_t5()
@@ -52,7 +48,7 @@ def test_a_task_gives_the_seqio_paths_bytes(dataset):
   cfg = config(f'p5_{dataset}_sequential_train')
   fast = get_dataset(cfg, DataLayout(4, 0, 1), MODEL)
   assert isinstance(fast, p5_stream.P5Stream)
-  slow = get_dataset(dataclasses.replace(cfg, p5_stream=False), DataLayout(4, 0, 1), MODEL)
+  slow = get_dataset(dataclasses.replace(cfg, example_stream=False), DataLayout(4, 0, 1), MODEL)
   assert_same(take(resumable_batches(fast, 0), 8), take(resumable_batches(slow, 0), 8))
 
 
