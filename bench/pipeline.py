@@ -1,138 +1,146 @@
-"""Throughput of the P5 pretrain mixture input pipeline (examples/s, tokenized + feature-converted).
+"""Input pipeline throughput: a prepared dataset's pretrain mixture, packed, at 512/64.
 
-Measures ``seqio.get_dataset('p5_<dataset>_pretrain', ...)`` with ``EncDecFeatureConverter`` at
-P5's lengths (inputs 512, targets 64), batch 16, packed and unpacked, plus the pure-Python example
-builders alone (to show where time goes). Datasets: the demo, and Beauty's sequence file
-(``/work/shared/data/beauty``, sequential + direct families only) prepared into a cache dir.
+Side by side in one run: the seqio path (``seqio.get_dataset`` of ``p5_<name>_pretrain`` with
+``EncDecFeatureConverter(pack=True)``: Python builders in a tf.data generator, text tokenized by
+TF) and the trainer's P5 stream (``p5jax.training.p5_stream``: examples built by position,
+per-word cached token ids, numpy packing), in the trainer's own process and with 1..N worker
+processes (per-core scaling). Both count real examples (packed segments), not rows.
 
-  .venv/bin/python bench/pipeline.py --seconds=20 [--datasets=demo,beauty]
+  python bench/pipeline.py [--prepared_dir=DIR] [--seconds=20] [--workers=0,1,2]
 
-Packed throughput counts input examples (segments), not rows. Ends with one JSON line.
+Default data: ../shared/data/beauty (next to the repository) prepared into the p5jax cache.
+Ends with one JSON line; ``examples_per_s`` is the P5 stream's best rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import dataclasses
 import json
+import logging
 import os
 import sys
 import time
 
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-BEAUTY_RAW = '/work/shared/data/beauty'
+from prepared_cache import DEFAULT_RAW_DIR, prepared_dir  # noqa: E402
+
 LENGTHS = {'inputs': 512, 'targets': 64}
+NAME = 'bench'
 
 
-def prepared_beauty(cache_dir: str) -> str:
-  from p5jax.data import prepare
-
-  out = os.path.join(cache_dir, 'beauty_sequences')
-  if not os.path.isfile(os.path.join(out, 'manifest.json')):
-    prepare('sequences', BEAUTY_RAW, out, protocol='corrected')
-  return out
-
-
-def pipeline_rate(name: str, pack: bool, batch_size: int, seconds: float) -> dict:
-  """Examples/s of the feature-converted pretrain mixture after a 2-batch warm-up."""
-  import seqio
-
+def measure(batches, seconds: float) -> dict:
+  """Examples/s over ``seconds`` after the first batch (start-up reported apart)."""
   start = time.perf_counter()
-  ds = seqio.get_dataset(
-      name,
-      task_feature_lengths=LENGTHS,
-      dataset_split='train',
-      shuffle=True,
-      seed=0,
-      feature_converter=seqio.EncDecFeatureConverter(pack=pack),
-      batch_size=batch_size,
-  )
-  it = ds.as_numpy_iterator()
-  for _ in range(2):
-    next(it)
+  next(batches)
   first = time.perf_counter() - start
-  examples = batches = 0
-  start = time.perf_counter()
+  examples = rows = 0
+  start, cpu = time.perf_counter(), time.process_time()
   while time.perf_counter() - start < seconds:
-    batch = next(it)
-    batches += 1
-    examples += int(batch['encoder_segment_ids'].max(axis=1).sum()) if pack else batch_size
+    batch = next(batches)
+    examples += int(batch['encoder_segment_ids'].max(axis=1).sum())
+    rows += len(batch['encoder_segment_ids'])
   elapsed = time.perf_counter() - start
   return {
       'examples_per_s': examples / elapsed,
-      'batches_per_s': batches / elapsed,
-      'first_batches_s': first,
+      'examples_per_row': examples / max(rows, 1),
+      'main_process_cpu_share': (time.process_time() - cpu) / elapsed,
+      'first_batch_s': first,
   }
 
 
-def builder_rate(name: str, seconds: float) -> float:
-  """Examples/s of the Python example builders of all train tasks, round robin, no TF."""
-  from p5jax import prompts, tasks
-  from p5jax.tasks import families
+def seqio_batches(batch_size: int, seed: int):
+  import seqio
 
-  streams = []
-  for family in families.SEQUENCE_FAMILIES + families.REVIEW_FAMILIES:
-    try:
-      info = tasks.task_info(f'p5_{name}_{family}_train')
-    except KeyError:
-      continue
-    ctx = info.context()
-    seen = prompts.family_templates(ctx.variant, family, seen=True)
-    streams.append(families.examples(ctx, family, 'train', seen, epoch=0))
-  count, start = 0, time.perf_counter()
-  for _example in itertools.chain.from_iterable(zip(*streams)):
-    count += 1
-    if count % 200 == 0 and time.perf_counter() - start > seconds:
-      break
-  return count / (time.perf_counter() - start)
+  ds = seqio.get_dataset(
+      f'p5_{NAME}_pretrain',
+      task_feature_lengths=LENGTHS,
+      dataset_split='train',
+      shuffle=True,
+      seed=seed,
+      feature_converter=seqio.EncDecFeatureConverter(pack=True),
+      batch_size=batch_size,
+  )
+  return ds.prefetch(4).as_numpy_iterator()
+
+
+def stream_batches(batch_size: int, seed: int, workers: int):
+  from p5jax.training.data import DatasetConfig, get_dataset, resumable_batches
+  from p5jax.training.partitioning import DataLayout
+
+  class EncDec:  # the model's feature converter is all get_dataset needs
+    pass
+
+  cfg = DatasetConfig(
+      f'p5_{NAME}_pretrain', LENGTHS, 'train', batch_size, True, seed=seed, pack=True
+  )
+  stream = get_dataset(
+      dataclasses.replace(cfg, num_workers=workers), DataLayout(batch_size, 0, 1), EncDec()
+  )
+  return resumable_batches(stream, 0)
 
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument('--datasets', default='demo,beauty')
-  parser.add_argument('--seconds', type=float, default=20.0)
-  parser.add_argument('--batch_size', type=int, default=16)
+  parser.add_argument('--prepared_dir', default=None, help='a p5jax-prepare output directory')
   parser.add_argument(
-      '--cache_dir', default=os.path.join(os.path.expanduser('~'), '.cache', 'p5jax')
+      '--raw_dir',
+      default=DEFAULT_RAW_DIR,
+      help='sequence file to prepare into the cache when --prepared_dir is not given',
   )
+  parser.add_argument('--id_scheme', default='sid')
+  parser.add_argument('--seconds', type=float, default=20.0, help='per measurement')
+  parser.add_argument('--batch_size', type=int, default=16)
+  parser.add_argument('--workers', default='0,1,2', help='P5 stream worker counts to measure')
+  parser.add_argument('--skip_seqio', action='store_true', help='do not measure the seqio path')
   args = parser.parse_args()
+  logging.disable(logging.WARNING)
   from p5jax import tasks
 
-  results = {}
-  for name in args.datasets.split(','):
-    start = time.perf_counter()
-    if name == 'beauty':
-      if not os.path.isdir(BEAUTY_RAW):
-        print(f'skip beauty: {BEAUTY_RAW} not found')
-        continue
-      tasks.register_dataset('beauty', prepared_beauty(args.cache_dir), 'sid', 'corrected')
-    tasks.task_info(f'p5_{name}_sequential_train').context()  # build data, index, vocabulary
-    setup = time.perf_counter() - start
-    row = {'setup_s': setup, 'python_builders_examples_per_s': builder_rate(name, args.seconds / 2)}
-    for pack in (False, True):
-      row['packed' if pack else 'unpacked'] = pipeline_rate(
-          f'p5_{name}_pretrain', pack, args.batch_size, args.seconds
-      )
-    results[name] = row
-    print(
-        f'{name}: setup {setup:.1f}s, python builders '
-        f'{row["python_builders_examples_per_s"]:.0f} ex/s, unpacked '
-        f'{row["unpacked"]["examples_per_s"]:.0f} ex/s, packed '
-        f'{row["packed"]["examples_per_s"]:.0f} ex/s (batch {args.batch_size}, 512/64, '
-        f'{os.cpu_count()} cpus visible)'
-    )
+  load_start = os.getloadavg()
+  data = args.prepared_dir or prepared_dir(args.raw_dir)
+  start = time.perf_counter()
+  tasks.register_dataset(NAME, data, args.id_scheme)
+  tasks.task_info(f'p5_{NAME}_sequential_train').context()  # data, index, vocabulary
+  setup = time.perf_counter() - start
   print(
-      json.dumps(
-          {
-              'benchmark': 'pipeline',
-              'batch_size': args.batch_size,
-              'lengths': LENGTHS,
-              'seconds': args.seconds,
-              'results': results,
-          }
-      )
+      f'{data}: setup {setup:.1f}s; pretrain mixture packed at 512/64, batch {args.batch_size}, '
+      f'{os.cpu_count()} cpus, load {load_start[0]:.2f}'
   )
+  results = {}
+  if not args.skip_seqio:
+    results['seqio'] = measure(seqio_batches(args.batch_size, 0), args.seconds)
+    print(f"  seqio.get_dataset: {results['seqio']['examples_per_s']:,.0f} examples/s")
+  for workers in [int(w) for w in args.workers.split(',')]:
+    row = measure(stream_batches(args.batch_size, 0, workers), args.seconds)
+    results[f'p5_stream_workers_{workers}'] = row
+    print(
+        f"  P5 stream, {workers} worker processes: {row['examples_per_s']:,.0f} examples/s "
+        f"({row['examples_per_row']:.1f} per row, trainer process busy "
+        f"{100 * row['main_process_cpu_share']:.0f}%, first batch {row['first_batch_s']:.1f}s)"
+    )
+  best = max(v['examples_per_s'] for k, v in results.items() if k.startswith('p5_stream'))
+  load_end = os.getloadavg()
+  out = {
+      'benchmark': 'pipeline',
+      'prepared_dir': data,
+      'batch_size': args.batch_size,
+      'lengths': LENGTHS,
+      'seconds': args.seconds,
+      'cpus': os.cpu_count(),
+      'load_start': load_start,
+      'load_end': load_end,
+      'results': results,
+      'seqio_examples_per_s': results.get('seqio', {}).get('examples_per_s'),
+      'examples_per_s': best,
+  }
+  if 'seqio' in results:
+    out['speedup_vs_seqio'] = best / results['seqio']['examples_per_s']
+  print(f'load average at the end {load_end[0]:.2f}')
+  print(json.dumps(out))
 
 
 if __name__ == '__main__':

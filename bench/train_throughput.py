@@ -2,7 +2,8 @@
 
     python bench/train_throughput.py --model=tiny --batch=16 --input_len=128 --target_len=32 \
         --steps=20
-    python bench/train_throughput.py --model=tiny --data=p5 [--pack]   # Beauty pretrain mixture
+    python bench/train_throughput.py --model=tiny --data=p5 [--pack] [--prepared_dir=DIR] \
+        [--dump=FILE]   # a prepared dataset's pretrain mixture (default: ../shared/data/beauty)
 
 Prints examples/s, target tokens/s, steps/s, peak memory, a time breakdown (forward,
 forward+backward, optimizer) and MFU against an fp32 matmul peak measured in this same run.
@@ -115,15 +116,20 @@ def random_batches(batch: int, enc_len: int, dec_len: int, seed: int = 0):
     }
 
 
-def p5_batches(batch: int, enc_len: int, dec_len: int, pack: bool, model):
-  """Batches of the Beauty pretrain mixture (needs `tasks` and the shared Beauty data)."""
-  from p5jax import tasks  # noqa: F401  registers demo; Beauty below
-  from p5jax.training.data import DatasetConfig, get_dataset
-  from p5jax.training.partitioning import DataLayout
+def p5_stream(batch: int, enc_len: int, dec_len: int, pack: bool, prepared_dir: str | None = None):
+  """The trainer's P5 example stream (`p5jax.training.p5_stream.P5Stream`) of a prepared
+  dataset's pretrain mixture (default: ../shared/data/beauty prepared into the p5jax cache).
+  `stream.batches(0)` yields `(features, next_position, examples)`, `examples` being the
+  batch's `(input ids, target ids)` (EOS-terminated, unpadded) in training order."""
+  from prepared_cache import prepared_dir as default_prepared_dir
 
-  tasks.register_dataset('beauty', os.environ.get('P5_BEAUTY_DIR', '/work/shared/data/beauty'))
+  from p5jax import tasks
+  from p5jax.training import p5_stream as streams
+  from p5jax.training.data import DatasetConfig
+
+  tasks.register_dataset('bench', prepared_dir or default_prepared_dir(), 'sid')
   cfg = DatasetConfig(
-      'p5_beauty_pretrain',
+      'p5_bench_pretrain',
       {'inputs': enc_len, 'targets': dec_len},
       'train',
       batch,
@@ -131,8 +137,30 @@ def p5_batches(batch: int, enc_len: int, dec_len: int, pack: bool, model):
       seed=0,
       pack=pack,
   )
-  ds = get_dataset(cfg, DataLayout(batch, 0, 1), model)
-  return ds.prefetch(4).as_numpy_iterator()
+  return streams.stream_for(cfg, 0, 1, batch)
+
+
+def p5_batches(
+    batch: int,
+    enc_len: int,
+    dec_len: int,
+    pack: bool,
+    prepared_dir: str | None = None,
+    dump: str | None = None,
+):
+  """Model batches of `p5_stream(...)`; with `dump`, each yielded batch's examples are appended
+  to that file first, one JSON line each: `{"inputs": [ids], "targets": [ids]}`."""
+  out = open(dump, 'w', encoding='utf-8') if dump else None  # noqa: SIM115  (a generator's file)
+  try:
+    for features, _, examples in p5_stream(batch, enc_len, dec_len, pack, prepared_dir).batches(0):
+      if out is not None:
+        for inputs, targets in examples:
+          out.write(json.dumps({'inputs': inputs.tolist(), 'targets': targets.tolist()}) + '\n')
+        out.flush()
+      yield features
+  finally:
+    if out is not None:
+      out.close()
 
 
 def hf_examples_per_s(
@@ -208,7 +236,17 @@ def main() -> None:
   p.add_argument('--target_len', type=int, default=32)
   p.add_argument('--steps', type=int, default=20)
   p.add_argument('--data', choices=('random', 'p5'), default='random')
-  p.add_argument('--pack', action='store_true', help='seqio packing (with --data=p5)')
+  p.add_argument('--pack', action='store_true', help='packed rows (with --data=p5)')
+  p.add_argument(
+      '--prepared_dir',
+      default=None,
+      help='--data=p5: a prepared dataset (default: ../shared/data/beauty prepared into a cache)',
+  )
+  p.add_argument(
+      '--dump',
+      default=None,
+      help='--data=p5: write the trained examples here, in order, one JSON line each',
+  )
   p.add_argument('--num_partitions', type=int, default=1)
   p.add_argument(
       '--hf_baseline',
@@ -239,7 +277,9 @@ def main() -> None:
   batches = (
       random_batches(args.batch, args.input_len, args.target_len)
       if args.data == 'random'
-      else p5_batches(args.batch, args.input_len, args.target_len, args.pack, model)
+      else p5_batches(
+          args.batch, args.input_len, args.target_len, args.pack, args.prepared_dir, args.dump
+      )
   )
   rng = jax.random.key(1)
 

@@ -40,14 +40,17 @@ def sample_negatives(
     raise ValueError(
         f'cannot draw {count} negatives: only {len(all_items)} items, ' f'{len(exclude)} excluded'
     )
-  excluded = np.fromiter(exclude, np.int64, len(exclude))
-  picked = np.empty(0, np.int64)
+  picked: list[int] = []
+  taken = set(exclude)
   while len(picked) < count:
-    draw = all_items[rng.integers(len(all_items), size=2 * (count - len(picked)) + 8)]
-    draw = np.concatenate([picked, draw[~np.isin(draw, excluded)]])
-    _, first = np.unique(draw, return_index=True)
-    picked = draw[np.sort(first)][:count]  # distinct, in draw order
-  return picked.tolist()
+    draw = all_items[rng.integers(len(all_items), size=2 * (count - len(picked)) + 8)].tolist()
+    for item in draw:  # distinct, not excluded, in draw order
+      if item not in taken:
+        taken.add(item)
+        picked.append(item)
+        if len(picked) == count:
+          break
+  return picked
 
 
 def shuffled_candidates(

@@ -84,6 +84,11 @@ def test_every_task_and_mixture_converts(registered):
       assert nonpad[-1] == 1, name  # EOS appended
 
 
+def test_only_eval_tasks_can_be_cached(registered):
+  assert seqio.get_mixture_or_task('p5_fixture_sequential_2_13').supports_caching
+  assert not seqio.get_mixture_or_task('p5_fixture_sequential_train').supports_caching
+
+
 def test_eval_tasks_carry_targets_and_candidates(registered):
   task = seqio.get_mixture_or_task('p5_fixture_sequential_2_7')
   ex = next(task.get_dataset(LENGTHS, split='test', shuffle=False).as_numpy_iterator())
@@ -114,7 +119,8 @@ def test_pretrain_rates_follow_p5_counts(registered):
   mixture = seqio.get_mixture_or_task('p5_fixture_pretrain')
   data = make_dataset()
   rates = {t.name.split('_')[2]: mixture.get_rate(t) for t in mixture.tasks}
-  assert rates['sequential'] == 20 * len(data.sequences)
+  # Corrected data: the every-prefix cut, one example per training position (targets 2..n-2).
+  assert rates['sequential'] == sum(len(s) - 3 for s in data.sequences.values())
   assert rates['direct'] == 15 * len(data.sequences)
   held_out = {(u, i) for u, s in data.sequences.items() for i in s[-2:]}
   assert rates['rating'] == sum(
