@@ -82,7 +82,12 @@ class Embed(nn.Module):
 
 class MlpBlock(nn.Module):
   """Position-wise feed-forward: activations of one or more input projections, multiplied
-  together (gated when there are two), then projected back to `emb_dim`."""
+  together (gated when there are two), then projected back to `emb_dim`.
+
+  The positions are flattened to one `[tokens, emb_dim]` matrix first: plain 2-D matmuls let
+  XLA:CPU take the weight gradients without transposed copies of the `[tokens, mlp_dim]`
+  activations (a 3-D einsum's backward made one, with the dropout mask recomputed inside).
+  """
 
   config: T5Config
 
@@ -95,6 +100,8 @@ class MlpBlock(nn.Module):
         if len(cfg.mlp_activations) == 1
         else [f'wi_{i}' for i in range(len(cfg.mlp_activations))]
     )
+    lead = x.shape[:-1]
+    x = x.reshape(-1, cfg.emb_dim)
     hidden = None
     for name, act in zip(names, cfg.mlp_activations):
       w = self.param(
@@ -103,9 +110,9 @@ class MlpBlock(nn.Module):
           (cfg.emb_dim, cfg.mlp_dim),
           jnp.float32,
       )
-      h = _ACTIVATIONS[act](jnp.einsum('...e,em->...m', x, w.astype(dtype)))
+      h = _ACTIVATIONS[act](x @ w.astype(dtype))
       hidden = h if hidden is None else hidden * h
-    hidden = nn.with_logical_constraint(hidden, ('batch', 'length', 'mlp'))
+    hidden = nn.with_logical_constraint(hidden, ('batch', 'mlp'))
     hidden = Dropout(cfg.dropout_rate)(hidden, deterministic=deterministic)
     wo = self.param(
         'wo',
@@ -113,4 +120,4 @@ class MlpBlock(nn.Module):
         (cfg.mlp_dim, cfg.emb_dim),
         jnp.float32,
     )
-    return jnp.einsum('...m,me->...e', hidden, wo.astype(dtype))
+    return (hidden @ wo.astype(dtype)).reshape(*lead, cfg.emb_dim)

@@ -60,6 +60,13 @@ class EncoderDecoderModel:
     loss_chunk_size: when set, the training/eval loss walks the vocabulary in chunks of
       this many rows (`losses.chunked_logits_cross_entropy`) instead of materialising
       `[B, L, vocab]` logits; same values and gradients. None keeps the full logits.
+    loss_positions: when set, the loss computes logits only for the real target positions
+      (`decoder_loss_weights > 0`), gathered into this many slots per batch, instead of for
+      every `[B, L]` position; same values and gradients. Packed or padded rows are mostly
+      padding on the decoder side (a few target pieces per example), so this skips most of
+      the `[positions, vocab]` work. A batch with more real positions than slots takes the
+      full-logits path instead (a `lax.cond`, no host sync), so it is never wrong, only slower.
+      None computes every position.
     decode_fn: `fn(step_fn, cache, *, batch_size, num_decodes, max_decode_len, eos_id,
       constraint, **decoder_params) -> (seqs [B, K, L], scores [B, K])`, best first.
       Default: `p5jax.decoding.beam_search` with `mode='hf'` (Hugging Face `generate`:
@@ -77,6 +84,7 @@ class EncoderDecoderModel:
       z_loss: float = 0.0,
       label_smoothing: float = 0.0,
       loss_chunk_size: int | None = None,
+      loss_positions: int | None = None,
       decode_fn: Callable[..., tuple[jnp.ndarray, jnp.ndarray]] | None = None,
   ):
     if loss_normalization not in LOSS_NORMALIZATIONS:
@@ -87,6 +95,10 @@ class EncoderDecoderModel:
       raise ValueError(f'label_smoothing must be in [0, 1), got {label_smoothing}')
     if loss_chunk_size is not None and loss_chunk_size <= 0:
       raise ValueError(f'loss_chunk_size must be positive or None, got {loss_chunk_size}')
+    if loss_positions is not None and loss_positions <= 0:
+      raise ValueError(f'loss_positions must be positive or None, got {loss_positions}')
+    if loss_positions is not None and loss_chunk_size is not None:
+      raise ValueError('set at most one of loss_positions and loss_chunk_size')
     cfg = module.config
     if (
         cfg.whole_word_embedding
@@ -104,6 +116,7 @@ class EncoderDecoderModel:
     self.z_loss = z_loss
     self.label_smoothing = label_smoothing
     self.loss_chunk_size = loss_chunk_size
+    self.loss_positions = loss_positions
     self.decode_fn = decode_fn or functools.partial(beam_search, mode='hf')
     self.eos_id = getattr(output_vocabulary, 'eos_id', None) or 1
 
@@ -174,6 +187,11 @@ class EncoderDecoderModel:
       cross_ent, z_loss, target_lp, predicted = chunked_logits_cross_entropy(
           hidden, table, targets, self.loss_chunk_size, self.label_smoothing, self.z_loss
       )
+    elif self.loss_positions:
+      hidden, table = self._apply(params, batch, dropout_rng, return_hidden=True)
+      cross_ent, z_loss, target_lp, predicted = self._real_position_terms(
+          hidden, table, targets, weights
+      )
     else:
       logits = self._apply(params, batch, dropout_rng)
       cross_ent, z_loss, target_lp = cross_entropy_terms(
@@ -194,6 +212,38 @@ class EncoderDecoderModel:
         'log_likelihood': jnp.sum(target_lp * weights) / jnp.maximum(num_tokens, 1.0),
     }
     return ce + zl, metrics
+
+  def _real_position_terms(
+      self, hidden: jnp.ndarray, table: jnp.ndarray, targets: jnp.ndarray, weights: jnp.ndarray
+  ) -> tuple[jnp.ndarray, ...]:
+    """(cross-entropy, z-loss term, log p(target), argmax) per `[B, L]` position, with logits
+    only for the positions of nonzero weight (`loss_positions` slots; zeros elsewhere)."""
+    shape = targets.shape
+    flat_h = hidden.reshape(-1, hidden.shape[-1])
+    flat_t = targets.reshape(-1)
+    real = weights.reshape(-1) > 0
+    size = flat_t.shape[0]
+    slots = min(self.loss_positions, size)
+
+    def terms(h, t):
+      logits = jnp.einsum('ne,ve->nv', h, table)
+      return (
+          *cross_entropy_terms(logits, t, self.label_smoothing, self.z_loss),
+          jnp.argmax(logits, axis=-1).astype(flat_t.dtype),
+      )
+
+    def gathered(flat_h):
+      # positions of the real targets, in order; unused slots point past the end (dropped)
+      index = jnp.nonzero(real, size=slots, fill_value=size)[0]
+      h = flat_h.at[index].get(mode='fill', fill_value=0)
+      t = flat_t.at[index].get(mode='fill', fill_value=0)
+      return tuple(jnp.zeros((size,), x.dtype).at[index].set(x, mode='drop') for x in terms(h, t))
+
+    def everywhere(flat_h):
+      return terms(flat_h, flat_t)
+
+    out = jax.lax.cond(jnp.sum(real) <= slots, gathered, everywhere, flat_h)
+    return tuple(x.reshape(shape) for x in out)
 
   def eval_fn(self, params: Any, batch: Batch) -> tuple[jnp.ndarray, dict[str, jnp.ndarray]]:
     """`loss_fn` without dropout."""

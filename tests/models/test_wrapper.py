@@ -150,3 +150,35 @@ def test_chunked_loss_equals_full_logits_loss(tiny_model_both, normalization):
 def test_loss_chunk_size_must_be_positive():
   with pytest.raises(ValueError, match='loss_chunk_size'):
     _model(loss_chunk_size=0)
+
+
+@pytest.mark.parametrize('slots', [7, 10, 4])
+def test_real_position_loss_equals_full_logits_loss(tiny_model_both, slots):
+  """`loss_positions` computes logits only where the loss weight is nonzero: same loss,
+  metrics and gradients as every position, with spare slots (10 > 7 real positions), no
+  spare slot (7) and too few slots (4: the full-logits fallback)."""
+  model, params = tiny_model_both
+  batch = random_batch(seed=4)
+  weights = np.asarray(batch['decoder_loss_weights']).copy()
+  weights[1, 2:] = 0.0  # padding in the middle of the batch, as in packed rows
+  weights[2, :] = 0.0  # an empty row
+  batch['decoder_loss_weights'] = jnp.asarray(weights)
+  assert weights.sum() == 7
+  kwargs = dict(loss_normalization='per_example_mean', z_loss=1e-3, label_smoothing=0.1)
+  full = EncoderDecoderModel(model.module, **kwargs)
+  real = EncoderDecoderModel(model.module, loss_positions=slots, **kwargs)
+  rng = jax.random.key(5)
+  grad = lambda m: jax.jit(jax.value_and_grad(m.loss_fn, has_aux=True))(params, batch, rng)
+  (loss_f, m_f), g_f = grad(full)
+  (loss_r, m_r), g_r = grad(real)
+  np.testing.assert_allclose(loss_r, loss_f, rtol=1e-5)
+  for key in m_f:
+    np.testing.assert_allclose(m_r[key], m_f[key], rtol=1e-5, atol=1e-6, err_msg=key)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), g_r, g_f)
+
+
+def test_loss_positions_must_be_positive_and_alone():
+  with pytest.raises(ValueError, match='loss_positions'):
+    _model(loss_positions=0)
+  with pytest.raises(ValueError, match='at most one'):
+    _model(loss_positions=8, loss_chunk_size=8)
