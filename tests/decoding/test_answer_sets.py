@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from toy_decoder import ToyDecoder
 
 from p5jax.decoding import greedy_search
 from p5jax.decoding.answer_sets import DECIMAL_RATINGS, compile_answer_set
+from tests.decoding.fakes import ToyDecoder
 
 EOS = 1
 CHARS = '0123456789.'

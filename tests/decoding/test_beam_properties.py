@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from toy_decoder import ToyDecoder
 
 from p5jax.decoding import beam_search, compile_candidate_tries, compile_trie
+from tests.decoding.fakes import ToyDecoder
 
 EOS, VOCAB, K, B, MAX_LEN = 1, 7, 5, 2, 5
 DECODER = ToyDecoder(vocab_size=VOCAB, seed=11, scale=4.0)

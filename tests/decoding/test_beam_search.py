@@ -6,10 +6,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from toy_decoder import ToyDecoder, enumerate_unconstrained, score_sequences
 
 from p5jax.decoding import beam_search, compile_candidate_tries, compile_trie, greedy_search
 from p5jax.decoding.step import gather_beams, masked_log_softmax
+from tests.decoding.fakes import ToyDecoder, enumerate_unconstrained, score_sequences
 
 EOS = 1
 

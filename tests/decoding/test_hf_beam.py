@@ -11,10 +11,10 @@ import functools
 import jax
 import numpy as np
 import pytest
-from hf_reference import Decoder, group_beam, v5_beam, v5_greedy
-from toy_decoder import ToyDecoder
 
 from p5jax.decoding import beam_search, compile_trie
+from tests.decoding.fakes import ToyDecoder
+from tests.decoding.hf_reference import Decoder, group_beam, v5_beam, v5_greedy
 
 EOS, V, B = 1, 9, 2
 TOY = ToyDecoder(vocab_size=V, seed=21, scale=3.0)
