@@ -7,7 +7,13 @@ import numpy as np
 import optax
 import pytest
 
-from p5jax.training.optimizers import as_optimizer, p5_adamw, warmup_linear_decay
+from p5jax.training.optimizers import (
+    adafactor,
+    as_optimizer,
+    p5_adamw,
+    warmup_linear_decay,
+    warmup_then_decay,
+)
 
 
 def test_schedule_warms_up_for_five_percent_then_decays_linearly():
@@ -41,3 +47,26 @@ def test_weight_decay_skips_vectors_and_clipping_bounds_the_update():
 
 def test_bare_optax_transformation_is_accepted():
   assert as_optimizer(optax.sgd(0.1)).learning_rate_fn is None
+
+
+def test_cosine_and_constant_schedules_after_warm_up():
+  cos = warmup_then_decay(1e-2, total_steps=110, warmup_fraction=10 / 110, shape='cosine')
+  np.testing.assert_allclose(
+      [cos(5), cos(10), cos(60), cos(110)], [5e-3, 1e-2, 5e-3, 0.0], atol=1e-9
+  )
+  const = warmup_then_decay(1e-2, total_steps=100, shape='constant')
+  np.testing.assert_allclose([const(0), const(5), const(99)], [0.0, 1e-2, 1e-2], atol=1e-9)
+  with pytest.raises(ValueError, match='shape'):
+    warmup_then_decay(1e-2, 10, shape='rsqrt')
+
+
+def test_adafactor_steps_scale_with_the_parameter():
+  """The property that makes new item embeddings learn: a parameter ten times larger takes a ten
+  times larger step for the same gradient direction."""
+  opt = adafactor(total_steps=10, learning_rate=1e-2, warmup_fraction=0.0, schedule='constant')
+  params = {'small': 0.1 * jnp.ones((4, 4)), 'large': 1.0 * jnp.ones((4, 4))}
+  grads = {'small': jnp.ones((4, 4)), 'large': jnp.ones((4, 4))}
+  state = opt.tx.update(grads, opt.tx.init(params), params)[1]  # step 0: warm-up lr 0
+  updates, _ = opt.tx.update(grads, state, params)
+  ratio = np.abs(np.asarray(updates['large'])) / np.abs(np.asarray(updates['small']))
+  np.testing.assert_allclose(ratio, 10.0, rtol=1e-4)
