@@ -10,6 +10,13 @@ from typing import Any, Protocol
 import numpy as np
 
 PROTOCOLS = ('original', 'corrected')
+# How training targets are cut from a user's sequence: 'p5' = P5's cut (a target among the last
+# three training items, 20 examples per user and epoch); 'every_prefix' = every training position
+# is a target once per epoch, with all earlier items as its history.
+SEQUENTIAL_CUTS = ('p5', 'every_prefix')
+# What to do with a training template whose prompt cannot fit the input length: 'warn' (once, with
+# counts, and train on the cut prompt) or 'drop' (leave it out of its task's templates).
+OVERLONG_ACTIONS = ('warn', 'drop')
 
 
 class ItemIds(Protocol):
@@ -24,8 +31,10 @@ class DatasetContext:
   """A prepared dataset seen through one ID scheme and one protocol.
 
   ``dataset`` follows ``p5jax.data.PreparedDataset`` (contract §3); ``index`` gives item id text;
-  ``count_tokens`` (text -> number of pieces, EOS excluded) lets the corrected protocol cut long
-  histories from the old end; None disables that cut.
+  ``count_tokens`` (text -> number of pieces, EOS excluded) lets the corrected protocol (and the
+  every-prefix cut) cut long histories from the old end; None disables that cut.
+  ``sequential_cut``: see ``SEQUENTIAL_CUTS`` (None: 'p5' under the original protocol,
+  'every_prefix' under the corrected one). ``overlong_templates``: see ``OVERLONG_ACTIONS``.
   """
 
   dataset: Any
@@ -35,14 +44,33 @@ class DatasetContext:
   seed: int = 0
   input_length: int = 512
   count_tokens: Callable[[str], int] | None = None
+  sequential_cut: str | None = None
+  overlong_templates: str = 'warn'
 
   def __post_init__(self):
     if self.protocol not in PROTOCOLS:
       raise ValueError(f'protocol must be one of {PROTOCOLS}, got {self.protocol!r}')
+    if self.sequential_cut is None:
+      cut = 'p5' if self.protocol == 'original' else 'every_prefix'
+      object.__setattr__(self, 'sequential_cut', cut)
+    if self.sequential_cut not in SEQUENTIAL_CUTS:
+      raise ValueError(
+          f'sequential_cut must be one of {SEQUENTIAL_CUTS}, got {self.sequential_cut!r}'
+      )
+    if self.overlong_templates not in OVERLONG_ACTIONS:
+      raise ValueError(
+          f'overlong_templates must be one of {OVERLONG_ACTIONS}, got {self.overlong_templates!r}'
+      )
 
   @property
   def corrected(self) -> bool:
     return self.protocol == 'corrected'
+
+  @property
+  def fits_histories(self) -> bool:
+    """Whether histories are cut from the old end to fit ``input_length`` (corrected protocol
+    or every-prefix cut); P5's original examples keep the whole history and seqio cuts the end."""
+    return self.corrected or self.sequential_cut == 'every_prefix'
 
   @functools.cached_property
   def all_items(self) -> np.ndarray:

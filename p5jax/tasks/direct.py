@@ -116,8 +116,21 @@ def examples(
       yield from scored_candidates(ctx, templates[0], user, positive, rng, split)
       continue
     for k in range(per_user):
-      rng = example_rng(ctx.seed, epoch, f'direct/{split}', user, k)
-      template = templates[int(rng.integers(len(templates)))]
-      positive = positive_item(rng, items, split)
-      if positive is not None:
-        yield build(ctx, template, user, positive, rng, split)
+      example = user_example(ctx, templates, epoch, user, k, split)
+      if example is not None:
+        yield example
+
+
+def user_example(
+    ctx: DatasetContext,
+    templates: Sequence[Template],
+    epoch: int,
+    user: int,
+    k: int,
+    split: str = 'train',
+) -> dict | None:
+  """Example ``k`` of ``user`` in ``epoch`` (None when the user has no training item)."""
+  rng = example_rng(ctx.seed, epoch, f'direct/{split}', user, k)
+  template = templates[int(rng.integers(len(templates)))]
+  positive = positive_item(rng, ctx.dataset.sequences[user], split)
+  return None if positive is None else build(ctx, template, user, positive, rng, split)

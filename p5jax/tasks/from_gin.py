@@ -33,12 +33,21 @@ def configured_dataset(
     seed: int = 0,
     input_length: int = 512,
     rates: Mapping[str, float] | None = None,
+    sequential_cut: str | None = None,
+    overlong_templates: str = 'warn',
+    shuffle_buffer_size: int | None = None,
 ) -> tuple[str, ...]:
   """Registers the gin-bound dataset (nothing when no name is bound, e.g. for the demo).
 
   ``input_length``: the input pieces the corrected protocol fits a history into (drop the
   oldest items first); set it to TASK_FEATURE_LENGTHS['inputs'] when training shorter, so
-  seqio's cut at the end never removes the most recent items.
+  seqio's cut at the end never removes the most recent items (the trainer's P5 example stream
+  fits histories to TASK_FEATURE_LENGTHS by itself). ``sequential_cut``: 'p5' (P5's: 20
+  examples per user, targets among the last three training items) or 'every_prefix' (every
+  training position a target); None: 'p5' under protocol=original, 'every_prefix' under
+  corrected. ``overlong_templates``: 'warn' or 'drop' training templates whose prompts exceed
+  the input length. ``shuffle_buffer_size``: seqio's example buffer on top of the tasks' own
+  per-epoch shuffle (None: none). See ``registry.register_dataset``.
   """
   if name is None:
     return ()
@@ -48,7 +57,16 @@ def configured_dataset(
         'prepared_dir (the output of p5jax-prepare)'
     )
   return register_dataset(
-      name, prepared_dir, id_scheme, protocol, seed=seed, input_length=input_length, rates=rates
+      name,
+      prepared_dir,
+      id_scheme,
+      protocol,
+      seed=seed,
+      input_length=input_length,
+      rates=rates,
+      sequential_cut=sequential_cut,
+      overlong_templates=overlong_templates,
+      shuffle_buffer_size=shuffle_buffer_size,
   )
 
 

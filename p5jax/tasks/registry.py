@@ -21,15 +21,14 @@ import gin
 import seqio
 
 from p5jax import prompts
-from p5jax.tasks import decoding, direct, evaluation, families, reviews, sequential
-from p5jax.tasks.context import DatasetContext
+from p5jax.prompts import Template
+from p5jax.tasks import decoding, direct, evaluation, families
+from p5jax.tasks.context import OVERLONG_ACTIONS, SEQUENTIAL_CUTS, DatasetContext
 from p5jax.tasks.source import PromptExamplesSource
 from p5jax.tasks.vocabulary import LazySentencePieceVocabulary
+from p5jax.tasks.word_cache import WordCachedEncoder
 
 PreparedDir = str | os.PathLike | Callable[[], str]
-
-# Relative size of a family in one P5 epoch (spec §2.5): examples per user or per train record.
-P5_EXAMPLES_PER_USER = {'sequential': sequential.TRAIN_PER_USER, 'direct': direct.TRAIN_PER_USER}
 
 _LOCK = threading.Lock()
 _REGISTERED: dict[str, tuple] = {}  # dataset name -> (arguments, task names, mixture names)
@@ -44,7 +43,9 @@ class TaskInfo:
   family: str
   template: str | None  # None for the training task
   decoding: decoding.DecodingSpec | None
-  context: Callable[[], DatasetContext]
+  context: ContextSpec
+  templates: tuple[Template, ...] = ()  # the templates the task draws from
+  train_per_user: int | None = None  # direct training examples per user (None: P5's 15)
 
 
 def task_info(task_name: str) -> TaskInfo:
@@ -83,32 +84,71 @@ def _vocabulary(prepared_dir: PreparedDir, scheme: str) -> seqio.SentencePieceVo
   return build_vocabulary(_resolve(prepared_dir), scheme)
 
 
+@functools.cache
+def _encoder(prepared_dir: PreparedDir, scheme: str) -> WordCachedEncoder:
+  vocab = _vocabulary(prepared_dir, scheme)
+  return WordCachedEncoder(vocab.tokenizer, vocab.sp_model)
+
+
 def _model_file(prepared_dir: PreparedDir, scheme: str) -> str:
   return _vocabulary(prepared_dir, scheme).sentencepiece_model_file
 
 
+@dataclasses.dataclass(frozen=True)
+class ContextSpec:
+  """How to build a registered dataset's ``DatasetContext``: a picklable, hashable callable (a
+  worker process rebuilds the same context from it). Contexts are cached per spec."""
+
+  prepared_dir: PreparedDir
+  scheme: str
+  protocol: str | None
+  seed: int
+  variant: str | None
+  input_length: int
+  sequential_cut: str | None = None
+  overlong_templates: str = 'warn'
+
+  def __call__(self) -> DatasetContext:
+    return _context(self)
+
+  def with_input_length(self, input_length: int) -> ContextSpec:
+    """The same dataset with histories fitted to ``input_length`` pieces."""
+    return dataclasses.replace(self, input_length=int(input_length))
+
+  def vocabulary(self) -> seqio.SentencePieceVocabulary:
+    return _vocabulary(self.prepared_dir, self.scheme)
+
+  def encoder(self) -> WordCachedEncoder:
+    """The vocabulary's exact per-word cached encoder (shared by this process's contexts)."""
+    return _encoder(self.prepared_dir, self.scheme)
+
+
 @functools.cache
-def _context(
-    prepared_dir: PreparedDir,
-    scheme: str,
-    protocol: str | None,
-    seed: int,
-    variant: str | None,
-    input_length: int,
-) -> DatasetContext:
+def _dataset(prepared_dir: PreparedDir):
   from p5jax.data import PreparedDataset
 
-  path = _resolve(prepared_dir)
-  dataset = PreparedDataset.load(path)
-  vocab = _vocabulary(prepared_dir, scheme)
+  return PreparedDataset.load(_resolve(prepared_dir))
+
+
+@functools.cache
+def _index(prepared_dir: PreparedDir, scheme: str):
+  return _load_index(_resolve(prepared_dir), scheme, _dataset(prepared_dir))
+
+
+@functools.cache
+def _context(spec: ContextSpec) -> DatasetContext:
+  """The context of ``spec``; contexts that differ only in lengths or cut share the loaded data."""
+  dataset = _dataset(spec.prepared_dir)
   return DatasetContext(
       dataset=dataset,
-      index=_load_index(path, scheme, dataset),
-      variant=variant or _variant(dataset.manifest),
-      protocol=protocol or dataset.manifest.get('protocol', 'original'),
-      seed=seed,
-      input_length=input_length,
-      count_tokens=lambda text: len(vocab.encode(text)),
+      index=_index(spec.prepared_dir, spec.scheme),
+      variant=spec.variant or _variant(dataset.manifest),
+      protocol=spec.protocol or dataset.manifest.get('protocol', 'original'),
+      seed=spec.seed,
+      input_length=spec.input_length,
+      count_tokens=spec.encoder().count,
+      sequential_cut=spec.sequential_cut,
+      overlong_templates=spec.overlong_templates,
   )
 
 
@@ -116,16 +156,15 @@ def _variant(manifest: Mapping) -> str:
   return 'yelp' if str(manifest.get('dataset', '')).lower().startswith('yelp') else 'amazon'
 
 
-def _p5_rate(family: str, context: Callable[[], DatasetContext]) -> Callable[[seqio.Task], float]:
-  """P5's share of ``family`` in one epoch, computed when the mixture is first used."""
+def _p5_rate(family: str, context: ContextSpec) -> Callable[[seqio.Task], float]:
+  """P5's share of ``family``: its examples per epoch, computed when the mixture is first used
+  (sequential: 20 per user under P5's cut, the training positions under every-prefix)."""
 
   def rate(task: seqio.Task) -> float:
     del task
     ctx = context()
-    if family in P5_EXAMPLES_PER_USER:
-      return float(P5_EXAMPLES_PER_USER[family] * len(ctx.users))
     seen = prompts.family_templates(ctx.variant, family, seen=True)
-    return float(len(reviews.records(ctx, family, 'train', seen)))
+    return float(families.TrainFamily(ctx, family, seen).size)
 
   return rate
 
@@ -162,7 +201,9 @@ def register_dataset(
     rates: Mapping[str, float] | None = None,
     input_length: int = 512,
     train_epochs: int | None = None,
-    shuffle_buffer_size: int = 1000,
+    shuffle_buffer_size: int | None = None,
+    sequential_cut: str | None = None,
+    overlong_templates: str = 'warn',
 ) -> tuple[str, ...]:
   """Registers every P5 task and mixture of a prepared dataset; returns the registered names.
 
@@ -176,9 +217,15 @@ def register_dataset(
     variant: template variant 'amazon' | 'yelp'; None infers it from the manifest.
     families_present: families to register; None reads them from the manifest (which must exist).
     rates: pretrain mixture rate per family, overriding P5's example-count proportions.
-    input_length: input pieces (with EOS) the corrected protocol fits histories into.
+    input_length: input pieces (with EOS) the corrected protocol fits histories into, and the
+      length training templates are checked against (``overlong_templates``).
     train_epochs: epochs a training split yields (None: forever).
-    shuffle_buffer_size: seqio's example shuffle buffer of every task (when shuffling).
+    shuffle_buffer_size: seqio's example shuffle buffer of every task, on top of the sources'
+      own per-epoch shuffle of whole epochs (None: none).
+    sequential_cut: 'p5' | 'every_prefix' (``context.SEQUENTIAL_CUTS``); None: 'p5' under the
+      original protocol, 'every_prefix' under the corrected one.
+    overlong_templates: 'warn' | 'drop' for training templates whose prompts exceed
+      ``input_length`` (``lengths.fitting_templates``).
   Idempotent: the same arguments again do nothing; different ones replace the registration.
   """
   key = (
@@ -192,7 +239,15 @@ def register_dataset(
       input_length,
       train_epochs,
       shuffle_buffer_size,
+      sequential_cut,
+      overlong_templates,
   )
+  if sequential_cut not in (None, *SEQUENTIAL_CUTS):
+    raise ValueError(f'sequential_cut must be one of {SEQUENTIAL_CUTS}, got {sequential_cut!r}')
+  if overlong_templates not in OVERLONG_ACTIONS:
+    raise ValueError(
+        f'overlong_templates must be one of {OVERLONG_ACTIONS}, got {overlong_templates!r}'
+    )
   with _LOCK:
     if name in _REGISTERED and _REGISTERED[name][0] == key:
       return _REGISTERED[name][1]
@@ -202,8 +257,15 @@ def register_dataset(
       variant = variant or _variant(manifest)
       families_present = families_present or families.available_families(manifest, variant)
       protocol = protocol or manifest.get('protocol', 'original')
-    context = functools.partial(
-        _context, prepared_dir, id_scheme, protocol, seed, variant, input_length
+    context = ContextSpec(
+        prepared_dir,
+        id_scheme,
+        protocol,
+        seed,
+        variant,
+        input_length,
+        sequential_cut,
+        overlong_templates,
     )
     vocab = LazySentencePieceVocabulary(functools.partial(_model_file, prepared_dir, id_scheme))
     common = dict(
@@ -227,10 +289,12 @@ def _register_tasks(name, variant, families_present, context, common, train_epoc
       task = f'p5_{name}_{family}_train'
       seqio.TaskRegistry.add(
           task,
-          source=PromptExamplesSource(context, family, seen, ('train', 'validation'), train_epochs),
+          source=PromptExamplesSource(
+              context, family, seen, ('train', 'validation'), train_epochs, name=task
+          ),
           **common,
       )
-      _SPECS[task] = TaskInfo(name, family, None, None, context)
+      _SPECS[task] = TaskInfo(name, family, None, None, context, seen)
       names.append(task)
     yes_no = direct.yes_no_templates(seen)
     if yes_no:  # P5 publishes 5-1/5-4 from a separate model trained on these prompts only
@@ -244,22 +308,27 @@ def _register_tasks(name, variant, families_present, context, common, train_epoc
               ('train', 'validation'),
               train_epochs,
               train_per_user=direct.YES_NO_TRAIN_PER_USER,
+              name=task,
           ),
           **common,
       )
-      _SPECS[task] = TaskInfo(name, family, None, None, context)
+      _SPECS[task] = TaskInfo(
+          name, family, None, None, context, yes_no, direct.YES_NO_TRAIN_PER_USER
+      )
       names.append(task)
     for template in prompts.family_templates(variant, family):
       spec = decoding.decoding_for(template)
       task = f'p5_{name}_{family}_{template.task_suffix}'
       seqio.TaskRegistry.add(
           task,
-          source=PromptExamplesSource(context, family, (template,), ('validation', 'test')),
+          source=PromptExamplesSource(
+              context, family, (template,), ('validation', 'test'), name=task
+          ),
           **common,
           postprocess_fn=evaluation.postprocessor(spec),
           metric_fns=evaluation.metric_fns(spec, protocol),
       )
-      _SPECS[task] = TaskInfo(name, family, template.id, spec, context)
+      _SPECS[task] = TaskInfo(name, family, template.id, spec, context, (template,))
       names.append(task)
   return tuple(names)
 

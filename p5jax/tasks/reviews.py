@@ -77,10 +77,25 @@ def examples(
   index, num_shards = shard
   rows = records(ctx, family, split, templates)
   for i in range(index, len(rows), num_shards):
-    record = rows[i]
-    rng = example_rng(ctx.seed, epoch, f'{family}/{split}', i)
-    template = templates[int(rng.integers(len(templates)))]
-    if 'explanation' in template.slots and not record.get('explanation'):
-      continue
-    values = slot_values(ctx, template, record, split, rng)
-    yield make_example(template, values, user=int(record['user']), item=int(record['item']))
+    example = record_example(ctx, family, split, templates, epoch, i, rows[i])
+    if example is not None:
+      yield example
+
+
+def record_example(
+    ctx: DatasetContext,
+    family: str,
+    split: str,
+    templates: Sequence[Template],
+    epoch: int,
+    i: int,
+    record: dict,
+) -> dict | None:
+  """The example of record ``i`` of ``records(...)`` in ``epoch`` (None when its template needs
+  an explanation the record lacks)."""
+  rng = example_rng(ctx.seed, epoch, f'{family}/{split}', i)
+  template = templates[int(rng.integers(len(templates)))]
+  if 'explanation' in template.slots and not record.get('explanation'):
+    return None
+  values = slot_values(ctx, template, record, split, rng)
+  return make_example(template, values, user=int(record['user']), item=int(record['item']))

@@ -1,4 +1,10 @@
-"""Family 2 (sequential) examples: P5's cuts of each user's chronological sequence (spec §2.4)."""
+"""Family 2 (sequential) examples: cuts of each user's chronological sequence.
+
+Training uses P5's cut (``train_cut``: 20 examples per user and epoch, targets among the last three
+training items) or the every-prefix cut (each training position a target once per epoch, history
+= every earlier item); ``DatasetContext.sequential_cut`` chooses. Neither ever targets or shows the
+validation or test item. Evaluation is leave-one-out (``eval_cut``).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +37,45 @@ def train_cut(rng: np.random.Generator, items: Sequence[int]) -> tuple[list[int]
   return list(items[start - 1 : end]), int(items[end])
 
 
+def every_prefix_count(items: Sequence[int]) -> int:
+  """Training positions of a sequence under the every-prefix cut: targets 2..n-2 (1-based), so a
+  user with n items (the last two held out) gives n - 3 examples."""
+  return max(0, len(items) - 3)
+
+
+def train_users(ctx: DatasetContext) -> tuple[list[int], np.ndarray]:
+  """Users with training examples, in id order, and how many each has per epoch."""
+  users, counts = [], []
+  for user in ctx.users:
+    items = ctx.dataset.sequences[user]
+    count = (
+        every_prefix_count(items)
+        if ctx.sequential_cut == 'every_prefix'
+        else (TRAIN_PER_USER if len(items) >= 4 else 0)
+    )
+    if count:
+      users.append(user)
+      counts.append(count)
+  return users, np.asarray(counts, np.int64)
+
+
+def train_example(
+    ctx: DatasetContext, templates: Sequence[Template], epoch: int, user: int, k: int
+) -> dict:
+  """Training example ``k`` of ``user`` in ``epoch`` (P5's cut: draw k of 20; every-prefix: the
+  example whose target is the user's item k, 1 <= k <= n-3, 0-based)."""
+  items = ctx.dataset.sequences[user]
+  if ctx.sequential_cut == 'every_prefix':
+    rng = example_rng(ctx.seed, epoch, 'sequential/train/every_prefix', user, k)
+    template = templates[int(rng.integers(len(templates)))]
+    history, target = list(items[:k]), int(items[k])
+  else:
+    rng = example_rng(ctx.seed, epoch, 'sequential/train', user, k)
+    template = templates[int(rng.integers(len(templates)))]
+    history, target = train_cut(rng, items)
+  return build(ctx, template, user, history, target, rng, 'train')
+
+
 def eval_cut(items: Sequence[int], split: str) -> tuple[list[int], int]:
   """Leave-one-out: validation predicts item n-1 from 1..n-2, test item n from 1..n-1."""
   last = len(items) - (2 if split == 'validation' else 1)
@@ -40,7 +85,8 @@ def eval_cut(items: Sequence[int], split: str) -> tuple[list[int], int]:
 def _render_history(
     ctx: DatasetContext, template: Template, values: dict, history: list[int], separator: str
 ) -> None:
-  """Sets the history slots, keeping the newest items that fit the input length (corrected)."""
+  """Sets the history slots, keeping the newest items that fit the input length (when
+  ``ctx.fits_histories``); a prompt that does not fit even with one item gets an empty history."""
   if ctx.variant == 'yelp':
     history = history[-YELP_HISTORY_LIMIT:]
 
@@ -50,8 +96,8 @@ def _render_history(
     return template.render(values)[0]
 
   full = fill(0)
-  if ctx.corrected and not ctx.fits(full):
-    lo, hi = 1, len(history) - 1  # smallest start whose prompt fits; keep at least one item
+  if ctx.fits_histories and not ctx.fits(full):
+    lo, hi = 1, len(history)  # smallest start whose prompt fits; len(history): empty
     while lo < hi:
       mid = (lo + hi) // 2
       lo, hi = (lo, mid) if ctx.fits(fill(mid)) else (mid + 1, hi)
@@ -98,13 +144,20 @@ def _negatives(ctx: DatasetContext, rng: np.random.Generator, user: int, split: 
 def examples(
     ctx: DatasetContext, split: str, templates: Sequence[Template], epoch: int, users: Sequence[int]
 ) -> Iterator[dict]:
-  """Train: 20 examples per user, template uniform over ``templates``; eval: one per user."""
-  per_user = TRAIN_PER_USER if split == 'train' else 1
+  """Examples of ``users`` in user order. Train: every training example of the user
+  (``train_example``), template uniform over ``templates``; eval: one per user."""
+  if split == 'train':
+    chosen = set(users)
+    for user, count in zip(*train_users(ctx)):
+      if user in chosen:
+        first = 1 if ctx.sequential_cut == 'every_prefix' else 0
+        for k in range(first, first + int(count)):
+          yield train_example(ctx, templates, epoch, user, k)
+    return
   for user in users:
     items = ctx.dataset.sequences[user]
-    for k in range(per_user):
-      rng = example_rng(ctx.seed, epoch, f'sequential/{split}', user, k)
-      template = templates[int(rng.integers(len(templates)))]
-      cut = train_cut(rng, items) if split == 'train' else eval_cut(items, split)
-      if cut is not None and cut[0]:
-        yield build(ctx, template, user, cut[0], cut[1], rng, split)
+    rng = example_rng(ctx.seed, epoch, f'sequential/{split}', user, 0)
+    template = templates[int(rng.integers(len(templates)))]
+    history, target = eval_cut(items, split)
+    if history:
+      yield build(ctx, template, user, history, target, rng, split)

@@ -1,15 +1,18 @@
-"""Dataset configuration and per-host, deterministic, resumable SeqIO input.
+"""Dataset configuration and per-host, deterministic, resumable input.
 
-Resume strategy: a fixed shuffle seed makes the stream a pure function of (seed, shard), so the
-checkpoint only stores how many batches were consumed and a restart skips that many batches.
-This keeps checkpoints tiny and independent of tf.data internals (an iterator checkpoint holds
-the whole shuffle buffer) at the cost of re-reading the skipped input once on restore.
+P5 training tasks and mixtures are read through ``p5_stream`` (examples built and tokenized by
+position, packed in numpy): the checkpoint stores each host's next example position and a
+restart begins there, in O(1) whatever the step. Any other task goes through
+``seqio.get_dataset``: a fixed shuffle seed makes that stream a pure function of (seed, shard),
+so the checkpoint stores how many batches were consumed and a restart skips that many batches
+(tiny checkpoints independent of tf.data internals, at the cost of re-reading the skipped input).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,6 +20,7 @@ import numpy as np
 import seqio
 import tensorflow as tf
 
+from p5jax.training import p5_stream
 from p5jax.training.partitioning import DataLayout
 
 
@@ -33,6 +37,11 @@ class DatasetConfig:
   use_cached: bool = False
   pack: bool = False
   module: str | None = None  # imported first, so its registrations exist
+  # P5 training tasks through p5jax's example stream (False: through seqio.get_dataset).
+  p5_stream: bool = True
+  num_workers: int = 0  # processes building P5 examples (0: a thread of the trainer process)
+  # seqio path: an example shuffle buffer on top of the tasks' own (None: only theirs).
+  shuffle_buffer_size: int | None = None
 
 
 def import_task_module(cfg: DatasetConfig) -> None:
@@ -82,29 +91,63 @@ def model_input_shapes(model: Any, cfg: DatasetConfig) -> dict[str, tuple[int, i
 
 def get_dataset(
     cfg: DatasetConfig, layout: DataLayout, model: Any, num_epochs: int | None = None
-) -> tf.data.Dataset:
-  """This host's batches (`batch_size / num_hosts` rows) of the model features."""
+) -> tf.data.Dataset | p5_stream.P5Stream:
+  """This host's batches (`batch_size / num_hosts` rows) of the model features: a
+  `p5_stream.P5Stream` for an endless P5 training stream, else a `tf.data.Dataset`."""
   if cfg.batch_size % layout.num_shards:
     raise ValueError(f'batch_size={cfg.batch_size} not divisible by {layout.num_shards} hosts')
-  resolve_task(cfg)
-  return seqio.get_dataset(
-      cfg.mixture_or_task_name,
-      task_feature_lengths=cfg.task_feature_lengths,
-      feature_converter=feature_converter(model, cfg.pack),
-      dataset_split=cfg.split,
+  task = resolve_task(cfg)
+  converter = feature_converter(model, cfg.pack)
+  if (
+      cfg.p5_stream
+      and cfg.split == 'train'
+      and num_epochs is None
+      and not cfg.use_cached
+      and cfg.task_feature_lengths
+      and type(converter) is seqio.EncDecFeatureConverter
+  ):
+    stream = p5_stream.stream_for(
+        cfg, layout.shard_id, layout.num_shards, layout.per_host_batch_size, cfg.num_workers
+    )
+    if stream is not None:
+      return stream
+  ds = task.get_dataset(
+      cfg.task_feature_lengths,
+      split=cfg.split,
       use_cached=cfg.use_cached,
       shuffle=cfg.shuffle,
-      num_epochs=num_epochs,
-      shard_info=seqio.ShardInfo(index=layout.shard_id, num_shards=layout.num_shards),
-      verbose=False,
       seed=cfg.seed,
-      batch_size=layout.per_host_batch_size,
+      shard_info=seqio.ShardInfo(index=layout.shard_id, num_shards=layout.num_shards),
+      num_epochs=num_epochs,
   )
+  if cfg.shuffle and cfg.shuffle_buffer_size:
+    ds = ds.shuffle(cfg.shuffle_buffer_size, seed=cfg.seed)
+  ds = converter(ds, task_feature_lengths=cfg.task_feature_lengths)
+  return ds.batch(layout.per_host_batch_size, drop_remainder=True)
 
 
 def resumable_batches(
-    dataset: tf.data.Dataset, start_batch: int
+    dataset: tf.data.Dataset | p5_stream.P5Stream,
+    start_batch: int,
+    input_state: Mapping[str, Any] | None = None,
 ) -> Iterator[dict[str, np.ndarray]]:
-  """Numpy batches from `start_batch` on (the skip runs inside tf.data)."""
+  """Numpy batches from `start_batch` on. A P5 stream starts at the position stored in
+  `input_state` (a checkpoint's; without one it replays `start_batch` batches); its iterator's
+  `input_state()` gives what to store at the next checkpoint. A tf.data stream skips inside
+  tf.data."""
+  if isinstance(dataset, p5_stream.P5Stream):
+    positions = (input_state or {}).get(p5_stream.STATE_KEY)
+    if positions is not None and len(positions) != dataset.spec.num_shards:
+      raise ValueError(
+          f'the checkpoint holds the input positions of {len(positions)} hosts, this run has '
+          f'{dataset.spec.num_shards}: resume with {len(positions)} hosts'
+      )
+    start = int(positions[dataset.spec.shard_index]) if positions is not None else 0
+    batches = p5_stream.ResumableBatches(dataset, start)
+    if positions is None and start_batch:
+      logging.warning('no stored input position: replaying %d batches', start_batch)
+      for _ in range(start_batch):
+        next(batches)
+    return batches
   ds = dataset.skip(start_batch) if start_batch else dataset
   return iter(ds.prefetch(tf.data.AUTOTUNE).as_numpy_iterator())

@@ -115,8 +115,9 @@ def train(
   )
   try:
     latest = checkpointer.latest_step()
+    resume_input = checkpointer.restore_input_state(latest) if latest is not None else {}
     if random_seed is None and latest is not None:  # resume with the run's first seed
-      random_seed = checkpointer.restore_input_state(latest)['seed']
+      random_seed = resume_input['seed']
     seed = _resolve_seed(random_seed)
     if train_dataset_cfg.shuffle and train_dataset_cfg.seed is None:
       train_dataset_cfg = dataclasses.replace(train_dataset_cfg, seed=seed)
@@ -167,7 +168,10 @@ def train(
             'num_shards': layout.num_shards,
         },
     )
-    batches = resumable_batches(get_dataset_fn(train_dataset_cfg, layout, model), start_batch)
+    batches = resumable_batches(
+        get_dataset_fn(train_dataset_cfg, layout, model), start_batch, resume_input
+    )
+    loop.input_position = getattr(batches, 'input_state', dict)  # e.g. P5 stream positions
     if int(state.step) == 0 and latest is None:
       loop.save(state)
     if run_eval_before_training:
@@ -202,10 +206,12 @@ class _TrainLoop:
     self.total_steps, self.save_period = total_steps, save_period
     self.stats_period, self.eval_period = stats_period, eval_period
     self.model_dir, self.input_state = model_dir, input_state
+    self.input_position: Callable[[], dict[str, Any]] = dict
 
   def save(self, state: TrainState) -> None:
     step = int(state.step)
-    self.checkpointer.save(step, state.to_dict(), {**self.input_state, 'batches_consumed': step})
+    position = {**self.input_state, **self.input_position(), 'batches_consumed': step}
+    self.checkpointer.save(step, state.to_dict(), position)
 
   def run(
       self, state: TrainState, batches, rng: jax.Array, data_name: str

@@ -61,4 +61,9 @@ def test_family_rates_bound_in_gin_replace_p5_shares(tmp_path, fresh_gin):
   mixture = seqio.get_mixture_or_task('p5_ginrates_pretrain')
   rates = {t.name.split('_')[2]: mixture.get_rate(t) for t in mixture.tasks}
   assert rates['direct'] == 7.0
-  assert rates['sequential'] == 20 * len(data.sequences)  # unbound families keep P5's share
+  # Unbound families keep their examples per epoch: corrected data, so every training position.
+  assert rates['sequential'] == sum(len(s) - 3 for s in data.sequences.values())
+  from_gin.configured_dataset(name='ginrates', prepared_dir=prepared, sequential_cut='p5')
+  mixture = seqio.get_mixture_or_task('p5_ginrates_pretrain')
+  rates = {t.name.split('_')[2]: mixture.get_rate(t) for t in mixture.tasks}
+  assert rates['sequential'] == 20 * len(data.sequences)  # P5's cut: 20 per user

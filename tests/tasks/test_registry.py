@@ -114,7 +114,8 @@ def test_pretrain_rates_follow_p5_counts(registered):
   mixture = seqio.get_mixture_or_task('p5_fixture_pretrain')
   data = make_dataset()
   rates = {t.name.split('_')[2]: mixture.get_rate(t) for t in mixture.tasks}
-  assert rates['sequential'] == 20 * len(data.sequences)
+  # Corrected data: the every-prefix cut, one example per training position (targets 2..n-2).
+  assert rates['sequential'] == sum(len(s) - 3 for s in data.sequences.values())
   assert rates['direct'] == 15 * len(data.sequences)
   held_out = {(u, i) for u, s in data.sequences.items() for i in s[-2:]}
   assert rates['rating'] == sum(

@@ -30,7 +30,7 @@ def test_train_cut_needs_two_training_items():
 
 
 def test_counts_and_eval_targets(make_context):
-  ctx = make_context()
+  ctx = make_context(sequential_cut='p5')
   seen = prompts.family_templates('amazon', 'sequential', seen=True)
   train = list(sequential.examples(ctx, 'train', seen, 0, ctx.users))
   assert collections.Counter(int(e['user']) for e in train) == {u: 20 for u in ctx.users}
@@ -64,7 +64,7 @@ def test_test_candidates_are_the_prepared_negatives(make_context):
 
 
 def test_separator_and_yes_no_are_balanced(make_context):
-  ctx = make_context()
+  ctx = make_context(sequential_cut='p5')
   out = list(sequential.examples(ctx, 'train', (AMAZON['2-11'],), 0, ctx.users))
   arrows = sum(' -> ' in e['inputs'] for e in out)
   yes = sum(e['targets'] == 'yes' for e in out)
@@ -100,12 +100,60 @@ def test_yelp_keeps_the_last_20_items(make_context):
   assert history == [str(i) for i in range(20, 40)]  # test history 11..39, newest 20 kept
 
 
-def test_same_key_same_example(make_context):
-  a = list(sequential.examples(make_context(), 'train', AMAZON_SEEN, 3, [2, 5]))
-  b = list(sequential.examples(make_context(), 'train', AMAZON_SEEN, 3, [5]))
+@pytest.mark.parametrize('cut', ['p5', 'every_prefix'])
+def test_same_key_same_example(make_context, cut):
+  a = list(sequential.examples(make_context(sequential_cut=cut), 'train', AMAZON_SEEN, 3, [2, 5]))
+  b = list(sequential.examples(make_context(sequential_cut=cut), 'train', AMAZON_SEEN, 3, [5]))
   assert [e['inputs'] for e in a if e['user'] == 5] == [e['inputs'] for e in b]
-  c = list(sequential.examples(make_context(), 'train', AMAZON_SEEN, 4, [5]))
+  c = list(sequential.examples(make_context(sequential_cut=cut), 'train', AMAZON_SEEN, 4, [5]))
   assert [e['inputs'] for e in b] != [e['inputs'] for e in c]
+
+
+def test_cut_defaults_follow_the_protocol(make_context):
+  assert make_context('original').sequential_cut == 'p5'
+  assert make_context('corrected').sequential_cut == 'every_prefix'
+  with pytest.raises(ValueError, match='sequential_cut must be one of'):
+    make_context(sequential_cut='last')
+
+
+@pytest.mark.parametrize('protocol', ['original', 'corrected'])
+def test_every_prefix_targets_each_training_position_once(make_context, protocol):
+  ctx = make_context(protocol, sequential_cut='every_prefix')
+  train = list(sequential.examples(ctx, 'train', (AMAZON['2-3'],), 0, ctx.users))
+  sep = lambda text: ' , ' if ' , ' in text else ' -> '
+  seen = collections.Counter()
+  for e in train:
+    items = ctx.dataset.sequences[int(e['user'])]
+    k = items.index(int(e['item']))
+    history = e['inputs'].split(' \n ')[1].split(sep(e['inputs']))
+    assert history == [str(i) for i in items[:k]]  # every earlier item, oldest first
+    assert 1 <= k <= len(items) - 3  # never the validation or test item
+    seen[(int(e['user']), k)] += 1
+  expected = {(u, k) for u, s in ctx.dataset.sequences.items() for k in range(1, len(s) - 2)}
+  assert set(seen) == expected and set(seen.values()) == {1}
+
+
+def test_every_prefix_fits_history_from_the_old_end(make_context):
+  count_words = lambda text: len(text.split())
+  ctx = make_context(
+      'original', sequential_cut='every_prefix', count_tokens=count_words, input_length=24
+  )
+  user, items = 6, ctx.dataset.sequences[6]
+  out = list(sequential.examples(ctx, 'train', (AMAZON['2-3'],), 0, [user]))
+  longest = out[-1]  # target = last training item: the longest history
+  assert count_words(longest['inputs']) + 1 <= 24
+  sep = ' , ' if ' , ' in longest['inputs'] else ' -> '
+  kept = longest['inputs'].split(' \n ')[1].split(sep)
+  assert 0 < len(kept) < len(items) - 3
+  assert kept == [str(i) for i in items[len(items) - 3 - len(kept) : len(items) - 3]]
+
+
+def test_history_that_cannot_fit_one_item_is_empty(make_context):
+  count_words = lambda text: len(text.split())
+  prompt_words = count_words(AMAZON['2-3'].input.format(user_id=1, purchase_history=''))
+  ctx = make_context(count_tokens=count_words, input_length=prompt_words + 1)  # EOS only
+  example = next(sequential.examples(ctx, 'test', (AMAZON['2-3'],), 0, [1]))
+  assert example['inputs'].split(' \n ')[1].strip() == ''
 
 
 AMAZON_SEEN = prompts.family_templates('amazon', 'sequential', seen=True)
