@@ -8,9 +8,11 @@ import optax
 import pytest
 
 from p5jax.training.optimizers import (
+    adafactor,
     as_optimizer,
     p5_adamw,
     warmup_linear_decay,
+    warmup_then_decay,
     weight_decay_mask,
 )
 
@@ -71,3 +73,26 @@ def test_p5_mask_decays_norms_and_spares_only_relative_position_tables():
 def test_warmup_length_is_rounded_down_as_p5():
   lr = warmup_linear_decay(1.0, total_steps=39, warmup_fraction=0.05)  # 1.95 -> 1 step
   assert float(lr(1)) == pytest.approx(1.0)
+
+
+def test_cosine_and_constant_schedules_after_warm_up():
+  cos = warmup_then_decay(1e-2, total_steps=110, warmup_fraction=10 / 110, shape='cosine')
+  np.testing.assert_allclose(
+      [cos(5), cos(10), cos(60), cos(110)], [5e-3, 1e-2, 5e-3, 0.0], atol=1e-9
+  )
+  const = warmup_then_decay(1e-2, total_steps=100, shape='constant')
+  np.testing.assert_allclose([const(0), const(5), const(99)], [0.0, 1e-2, 1e-2], atol=1e-9)
+  with pytest.raises(ValueError, match='shape'):
+    warmup_then_decay(1e-2, 10, shape='rsqrt')
+
+
+def test_adafactor_steps_scale_with_the_parameter():
+  """The property that makes new item embeddings learn: a parameter ten times larger takes a ten
+  times larger step for the same gradient direction."""
+  opt = adafactor(total_steps=10, learning_rate=1e-2, warmup_fraction=0.0, schedule='constant')
+  params = {'small': 0.1 * jnp.ones((4, 4)), 'large': 1.0 * jnp.ones((4, 4))}
+  grads = {'small': jnp.ones((4, 4)), 'large': jnp.ones((4, 4))}
+  state = opt.tx.update(grads, opt.tx.init(params), params)[1]  # step 0: warm-up lr 0
+  updates, _ = opt.tx.update(grads, state, params)
+  ratio = np.abs(np.asarray(updates['large'])) / np.abs(np.asarray(updates['small']))
+  np.testing.assert_allclose(ratio, 10.0, rtol=1e-4)
