@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
   parser.add_argument('--users', type=int, default=6000)
   parser.add_argument('--train_minutes', type=float, default=10.0)
   parser.add_argument('--eval_users', type=int, default=2000)
+  parser.add_argument(
+      '--max_epochs',
+      type=float,
+      default=1000.0,
+      help='passes over the training positions (the chain cannot be overfit: time decides)',
+  )
   args = parser.parse_args(argv)
   raw = os.path.join(args.out_dir, 'raw')
   write_chain_file(os.path.join(raw, 'sequential_data.txt'), args.items, args.users)
@@ -53,19 +59,19 @@ def main(argv: list[str] | None = None) -> int:
       os.environ,
       TRAIN_MINUTES=f'{args.train_minutes:g}',
       EVAL_USERS=str(args.eval_users),
+      MAX_EPOCHS=f'{args.max_epochs:g}',
   )
-  run = subprocess.run(
-      ['bash', os.path.join(HERE, 'quality_cpu.sh'), raw, os.path.join(args.out_dir, 'run')],
-      env=env,
-      stdout=subprocess.PIPE,
-      text=True,
-      check=False,
-  )
-  sys.stdout.write(run.stdout)
+  command = ['bash', os.path.join(HERE, 'quality_cpu.sh'), raw, os.path.join(args.out_dir, 'run')]
+  last = ''
+  with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as run:
+    for line in run.stdout:  # progress, live
+      sys.stdout.write(line)
+      sys.stdout.flush()
+      last = line if line.strip() else last
   if run.returncode:
     print(f'learning_check: quality_cpu.sh failed with status {run.returncode}', file=sys.stderr)
     return run.returncode
-  summary = json.loads(run.stdout.strip().splitlines()[-1])
+  summary = json.loads(last)
   result = {
       'hr@1': summary['hr@1'],
       'hr@10': summary['hr@10'],

@@ -6,11 +6,14 @@
 # RAW_DIR holds a `sequential_data.txt` (`user item item ...`, one user per line, items in time
 # order). Steps: p5jax-prepare (protocol=corrected, leave-one-out, the ID scheme's index), a short
 # calibration run that measures this machine's training speed, a training run of
-# runs/real_cpu.gin sized to TRAIN_MINUTES of training (its cosine learning-rate decay ends at the
-# budget), then prompt 2-13 on the first EVAL_USERS test users with full-ranking, 20-beam
-# constrained decoding, next to popularity and item-to-item transition baselines on the same
-# users. Knobs: TRAIN_MINUTES (default 60), EVAL_USERS (default 5000), SCHEME (default iid),
-# CALIBRATION_STEPS (default 300). The last line is one JSON object.
+# runs/real_cpu.gin, then prompt 2-13 on the first EVAL_USERS test users with full-ranking,
+# 20-beam constrained decoding, next to popularity and item-to-item transition baselines on the
+# same users. The run's steps (and so its cosine learning-rate schedule) are the fewer of what
+# TRAIN_MINUTES allows at the calibrated speed and MAX_EPOCHS passes over the training positions
+# (more passes overfit a model of this size: bench/RESULTS.md); TRAIN_MINUTES also caps the
+# training wall time. Knobs: TRAIN_MINUTES (default 60), EVAL_USERS (default 5000), SCHEME
+# (default iid), MAX_EPOCHS (default 3.5), BATCH (default 32), CALIBRATION_STEPS (default 300).
+# The last line is one JSON object.
 set -euo pipefail
 if [ $# -ne 2 ]; then
   echo "usage: [TRAIN_MINUTES=60] [EVAL_USERS=5000] bash bench/quality_cpu.sh RAW_DIR OUT_DIR" >&2
@@ -22,6 +25,8 @@ TRAIN_MINUTES=${TRAIN_MINUTES:-60}
 EVAL_USERS=${EVAL_USERS:-5000}
 SCHEME=${SCHEME:-iid}
 CALIBRATION_STEPS=${CALIBRATION_STEPS:-300}
+MAX_EPOCHS=${MAX_EPOCHS:-3.5}
+BATCH=${BATCH:-32}
 for tool in p5jax p5jax-prepare python; do
   command -v "$tool" >/dev/null || { echo "quality_cpu: '$tool' is not on PATH (pip install -e . first)" >&2; exit 2; }
 done
@@ -43,7 +48,7 @@ run_p5jax() {  # MODEL_DIR TRAIN_STEPS [more flags]
   local model_dir=$1 steps=$2
   shift 2
   p5jax --gin_file=runs/real_cpu.gin --gin.PREPARED_DIR="'$PREPARED'" --gin.ID_SCHEME="'$SCHEME'" \
-    --gin.MODEL_DIR="'$model_dir'" --gin.TRAIN_STEPS="$steps" "$@"
+    --gin.MODEL_DIR="'$model_dir'" --gin.TRAIN_STEPS="$steps" --gin.BATCH_SIZE="$BATCH" "$@"
 }
 
 say "calibrating: $CALIBRATION_STEPS training steps to measure this machine's speed"
@@ -52,8 +57,18 @@ run_p5jax "$OUT/calibration" "$CALIBRATION_STEPS" --gin.train_lib.train.final_ev
   --gin.STATS_PERIOD=100 2>&1 | tee "$OUT/calibration.log" | grep -E '^step ' || true
 steps_per_s=$(grep -E '^step ' "$OUT/calibration.log" | grep -oE '[0-9.]+ steps/s' | tail -n 1 | cut -d' ' -f1)
 [ -n "$steps_per_s" ] || { echo "quality_cpu: calibration printed no speed (see $OUT/calibration.log)" >&2; exit 1; }
-steps=$(python -c "print(max(100, int($steps_per_s * $TRAIN_MINUTES * 60)))")
-say "calibrated: $steps_per_s steps/s -> $steps steps for $TRAIN_MINUTES minutes of training"
+positions=$(python - "$PREPARED" <<'PY'
+import sys
+from p5jax.data import PreparedDataset
+from p5jax.tasks.sequential import every_prefix_count
+print(sum(every_prefix_count(s) for s in PreparedDataset.load(sys.argv[1]).sequences.values()))
+PY
+)
+read -r steps why < <(python -c "
+budget = int($steps_per_s * $TRAIN_MINUTES * 60)
+epochs = int($MAX_EPOCHS * $positions / $BATCH)
+print(max(100, min(budget, epochs)), 'the time budget' if budget <= epochs else '$MAX_EPOCHS epochs')")
+say "calibrated: $steps_per_s steps/s; $positions training positions per epoch -> $steps steps of $BATCH (limited by $why)"
 
 say "training and evaluating (progress below; results in $RUN/eval)"
 rm -rf "$RUN"

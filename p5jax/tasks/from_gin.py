@@ -17,7 +17,7 @@ lookup. It registers the dataset bound to ``configured_dataset`` in the dataset 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import gin
 import seqio
@@ -35,6 +35,7 @@ def configured_dataset(
     input_length: int = 512,
     rates: Mapping[str, float] | None = None,
     base_spm_model: str | None = None,
+    train_templates: Sequence[str] | None = None,
     sequential_cut: str | None = None,
     overlong_templates: str = 'warn',
     shuffle_buffer_size: int | None = None,
@@ -52,7 +53,7 @@ def configured_dataset(
   per-epoch shuffle (None: none). ``base_spm_model``: extend this
   SentencePiece model (e.g. T5's: a file, or a Hugging Face T5 directory holding
   ``spiece.model``) with the scheme's tokens instead of training a vocabulary. See
-  ``registry.register_dataset``.
+  ``registry.register_dataset``. ``train_templates``: template ids to train on (None: all seen).
   """
   if name is None:
     return ()
@@ -70,6 +71,7 @@ def configured_dataset(
       input_length=input_length,
       rates=rates,
       base_spm_model=base_spm_model,
+      train_templates=train_templates,
       sequential_cut=sequential_cut,
       overlong_templates=overlong_templates,
       shuffle_buffer_size=shuffle_buffer_size,

@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import gin
 import seqio
@@ -205,6 +205,7 @@ def register_dataset(
     sequential_cut: str | None = None,
     overlong_templates: str = 'warn',
     base_spm_model: str | None = None,
+    train_templates: Sequence[str] | None = None,
 ) -> tuple[str, ...]:
   """Registers every P5 task and mixture of a prepared dataset; returns the registered names.
 
@@ -229,6 +230,9 @@ def register_dataset(
       ``input_length`` (``lengths.fitting_templates``).
     base_spm_model: a SentencePiece model (or a Hugging Face T5 directory with spiece.model)
       that the vocabulary extends with the scheme's tokens (`p5jax.vocab`); None trains one.
+    train_templates: template ids to train on (e.g. ('2-1', ..., '2-6')): each family's seen
+      templates restricted to these; a family left with none has no training task. None: every
+      seen template (P5). Evaluation tasks are registered for every template either way.
   Idempotent: the same arguments again do nothing; different ones replace the registration.
   """
   key = (
@@ -245,6 +249,7 @@ def register_dataset(
       sequential_cut,
       overlong_templates,
       base_spm_model,
+      None if train_templates is None else tuple(train_templates),
   )
   if sequential_cut not in (None, *SEQUENTIAL_CUTS):
     raise ValueError(f'sequential_cut must be one of {SEQUENTIAL_CUTS}, got {sequential_cut!r}')
@@ -284,17 +289,44 @@ def register_dataset(
         shuffle_buffer_size=shuffle_buffer_size,
     )
     names = _register_tasks(
-        name, variant, families_present, context, common, train_epochs, protocol
+        name, variant, families_present, context, common, train_epochs, protocol, train_templates
     )
-    mixtures = _register_mixtures(name, variant, families_present, context, rates or {})
+    mixtures = _register_mixtures(
+        name, variant, families_present, context, rates or {}, train_templates
+    )
     _REGISTERED[name] = (key, names, mixtures)
     return names
 
 
-def _register_tasks(name, variant, families_present, context, common, train_epochs, protocol):
+def _trained_templates(variant, family, train_templates) -> tuple:
+  """The family's seen templates, restricted to `train_templates` ids (None: all of them)."""
+  seen = tuple(prompts.family_templates(variant, family, seen=True))
+  if train_templates is None:
+    return seen
+  return tuple(t for t in seen if t.id in set(train_templates))
+
+
+def _check_train_templates(variant: str, train_templates: Sequence[str] | None) -> None:
+  if train_templates is None:
+    return
+  templates = prompts.templates(variant)
+  unknown = [t for t in train_templates if t not in templates]
+  unseen = [t for t in train_templates if t in templates and not templates[t].seen]
+  if unknown or unseen or not train_templates:
+    raise ValueError(
+        f'train_templates: unknown template ids {unknown}, unseen (evaluation-only) '
+        f'templates {unseen} for the {variant!r} variant'
+        + ('' if train_templates else ' (empty: give at least one seen template id)')
+    )
+
+
+def _register_tasks(
+    name, variant, families_present, context, common, train_epochs, protocol, train_templates
+):
+  _check_train_templates(variant, train_templates)
   names = []
   for family in families_present:
-    seen = prompts.family_templates(variant, family, seen=True)
+    seen = _trained_templates(variant, family, train_templates)
     if seen:
       task = f'p5_{name}_{family}_train'
       seqio.TaskRegistry.add(
@@ -343,11 +375,11 @@ def _register_tasks(name, variant, families_present, context, common, train_epoc
   return tuple(names)
 
 
-def _register_mixtures(name, variant, families_present, context, rates):
+def _register_mixtures(name, variant, families_present, context, rates, train_templates):
   train = [
       (f'p5_{name}_{f}_train', rates.get(f, _p5_rate(f, context)))
       for f in families_present
-      if prompts.family_templates(variant, f, seen=True)
+      if _trained_templates(variant, f, train_templates)
   ]
   seqio.MixtureRegistry.add(f'p5_{name}_pretrain', train)
   mixtures = [f'p5_{name}_pretrain']

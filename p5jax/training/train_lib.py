@@ -31,6 +31,8 @@ from p5jax.training.optimizers import Optimizer, p5_adamw
 from p5jax.training.partitioning import Partitioner
 from p5jax.training.preemption import DEFAULT_CHECK_EVERY, preemption_watcher
 from p5jax.training.progress import ProgressReporter
+from p5jax.training.resume import check_input_layout, resume_latest
+from p5jax.training.train_clock import TrainClock
 from p5jax.training.train_eval import PeriodicEvaluator
 from p5jax.training.train_state import TrainState
 from p5jax.training.trainer import Trainer, describe_params
@@ -132,6 +134,7 @@ def train(
     final_evaluation: Callable[[], Any] | None = None,
     preemption_check_every: int = DEFAULT_CHECK_EVERY,
     get_dataset_fn: Callable = get_dataset,
+    max_train_minutes: float | None = None,
 ) -> tuple[int, TrainState]:
   """Train `model` on `train_dataset_cfg` for `total_steps` optimizer steps.
 
@@ -146,7 +149,11 @@ def train(
   eval (`seqio.Evaluator`) on `infer_eval_dataset_cfg`. When training completes, calls
   `final_evaluation()` (e.g. a gin-scoped `evaluation.evaluate` of `model_dir`).
   `preemption_check_every`: steps between the cross-process checks for a SIGTERM when JAX's
-  preemption service is off (one process checks every step, for free). Returns (step, state).
+  preemption service is off (one process checks every step, for free). `max_train_minutes`:
+  a wall-clock budget for the training loop (compilation included, evaluations excluded); when
+  it runs out the run saves and finishes early (the final evaluation still runs), for bounded
+  CPU recipes whose schedule is sized to the budget. `MODEL_DIR/train/summary.json` records
+  the steps, examples, target tokens and training seconds of the run. Returns (step, state).
   """
   for cfg in (train_dataset_cfg, train_eval_dataset_cfg, infer_eval_dataset_cfg):
     if cfg is not None:
@@ -174,7 +181,9 @@ def train(
         model_input_shapes(model, train_dataset_cfg),
         num_microbatches=num_microbatches,
     )
-    resumed = _resume(trainer, checkpointer, bool(restore_cfg and restore_cfg.fallback_to_previous))
+    resumed = resume_latest(
+        trainer, checkpointer, bool(restore_cfg and restore_cfg.fallback_to_previous)
+    )
     input_state = resumed[1] if resumed else {}
     if random_seed is None and resumed:  # resume with the run's first seed
       random_seed = input_state['seed']
@@ -182,7 +191,7 @@ def train(
     if train_dataset_cfg.shuffle and train_dataset_cfg.seed is None:
       train_dataset_cfg = dataclasses.replace(train_dataset_cfg, seed=seed)
     if resumed:
-      _check_input_layout(checkpointer, input_state, train_dataset_cfg, layout)
+      check_input_layout(checkpointer, input_state, train_dataset_cfg, layout)
       state, start_batch = resumed[0], int(input_state['batches_consumed'])
     else:
       state, start_batch = _fresh_state(trainer, restore_cfg, seed), 0
@@ -223,6 +232,7 @@ def train(
             'batch_size': train_dataset_cfg.batch_size,
         },
         preemption_check_every=preemption_check_every,
+        max_train_seconds=None if max_train_minutes is None else 60.0 * max_train_minutes,
     )
     batches = resumable_batches(
         get_dataset_fn(train_dataset_cfg, layout, model), start_batch, input_state
@@ -232,7 +242,7 @@ def train(
       loop.save(state)
     if run_eval_before_training:
       evals(state.params, int(state.step))
-    step, state, preempted = loop.run(
+    step, state, preempted, out_of_time = loop.run(
         state, batches, jax.random.key(seed + 1), train_dataset_cfg.mixture_or_task_name
     )
   if preempted:
@@ -243,7 +253,7 @@ def train(
         'resume',
         step,
     )
-  if final_evaluation is not None and step >= total_steps:
+  if final_evaluation is not None and (step >= total_steps or out_of_time):
     final_evaluation()  # reads the final checkpoint in model_dir
   return step, state
 
@@ -264,7 +274,9 @@ class _TrainLoop:
       model_dir: str,
       input_state: dict[str, Any],
       preemption_check_every: int = DEFAULT_CHECK_EVERY,
+      max_train_seconds: float | None = None,
   ):
+    self.max_train_seconds = max_train_seconds
     self.trainer, self.checkpointer, self.evals = trainer, checkpointer, evals
     self.total_steps, self.save_period = total_steps, save_period
     self.stats_period, self.eval_period = stats_period, eval_period
@@ -279,26 +291,32 @@ class _TrainLoop:
 
   def run(
       self, state: TrainState, batches, rng: jax.Array, data_name: str
-  ) -> tuple[int, TrainState, bool]:
-    """Trains to `total_steps`: (step, state, whether it stopped on a preemption notice)."""
+  ) -> tuple[int, TrainState, bool, bool]:
+    """Trains to `total_steps`: (step, state, whether it stopped on a preemption notice,
+    whether it stopped because `max_train_seconds` ran out)."""
     partitioner, step = self.trainer.partitioner, int(state.step)
     reporter = ProgressReporter(paths.join(self.model_dir, 'train'), self.total_steps, step)
-    pending, stop = None, False
+    pending, stop, out_of_time = None, False, False
+    clock = TrainClock(self.max_train_seconds, self.stats_period)
     with preemption_watcher(self.preemption_check_every) as preempted:
       while step < self.total_steps:
         try:
           batch = next(batches)
         except StopIteration:
           raise ValueError(f'{data_name!r} ran out of data at step {step}') from None
-        reporter.count_tokens(float(batch['decoder_loss_weights'].sum()) * jax.process_count())
+        reporter.count_batch(batch, jax.process_count())
         state, metrics = self.trainer.train_step(state, partitioner.shard_batch(batch), rng)
         if pending is not None:  # one step behind, so the host never stalls the device
           _check_finite(*pending, self.checkpointer)
         step += 1
         pending = (metrics, step)
         stop = preempted(step)  # the same answer on every process, at the same step
+        out_of_time = clock.out_of_time(step)  # likewise
         save_now = bool(
-            stop or step == self.total_steps or (self.save_period and step % self.save_period == 0)
+            stop
+            or out_of_time
+            or step == self.total_steps
+            or (self.save_period and step % self.save_period == 0)
         )
         if save_now or step % self.stats_period == 0:
           host = _check_finite(metrics, step, self.checkpointer)
@@ -309,69 +327,30 @@ class _TrainLoop:
         if stop:
           logging.warning('stopped at step %d on a preemption notice; checkpoint saved', step)
           break
+        if out_of_time:
+          logging.warning(
+              'stopped at step %d of %d: the %.1f-minute training budget ran out; checkpoint '
+              'saved',
+              step,
+              self.total_steps,
+              self.max_train_seconds / 60,
+          )
+          break
         if self.eval_period and step % self.eval_period == 0:
           reporter.pause()
+          clock.pause()
           self.evals(state.params, step)
           reporter.resume()
-    reporter.close()
-    return step, state, stop
-
-
-def _resume(
-    trainer: Trainer, checkpointer: ckpt_lib.Checkpointer, fallback: bool
-) -> tuple[TrainState, dict[str, Any]] | None:
-  """(state, input position) of the latest checkpoint of MODEL_DIR that passes its checksums
-  and reads; None when there is none. A damaged one is an error naming it and the previous
-  one, or, with `fallback`, is moved aside and the previous one is tried."""
-  while (latest := checkpointer.latest_step()) is not None:
-    try:
-      restored, input_state = checkpointer.restore(latest, trainer.abstract_state.to_dict())
-    except ckpt_lib.DamagedCheckpointError as e:
-      if not fallback or checkpointer.previous_step(latest) is None:
-        raise
-      where = checkpointer.move_aside(latest)
-      logging.warning('%s; moved it to %s and falling back to the previous checkpoint', e, where)
-      continue
-    logging.info('resumed from checkpoint_%d', latest)
-    return trainer.abstract_state.replace_from_dict(restored), input_state
-  return None
-
-
-def _check_input_layout(
-    checkpointer: ckpt_lib.Checkpointer,
-    input_state: dict[str, Any],
-    cfg: DatasetConfig,
-    layout: Any,
-) -> None:
-  """The input position of a checkpoint means the same batches only with the same seed,
-  global batch size and number of input shards (data-loading processes): otherwise resuming
-  would silently repeat or skip examples, so it is refused. The model state itself restores
-  onto any number of processes or devices (orbax reshards it)."""
-  where = checkpointer.step_dir(checkpointer.latest_step())
-  if input_state.get('dataset_seed') != cfg.seed:
-    raise UserError(
-        f"{where} was written with input seed {input_state.get('dataset_seed')}, but this "
-        f"run's seed is {cfg.seed}; set RANDOM_SEED (or the dataset seed) to the original "
-        'value to resume exactly'
+          clock.resume()
+    reporter.close(
+        summary={
+            'steps': step,
+            'total_steps': self.total_steps,
+            'train_seconds': clock.elapsed(),
+            'stopped_by': 'preemption' if stop else 'time' if out_of_time else 'steps',
+        }
     )
-  for key, now, what in (
-      ('batch_size', cfg.batch_size, 'global batch size (BATCH_SIZE)'),
-      ('num_shards', layout.num_shards, 'number of input shards (data-loading processes)'),
-  ):
-    then = input_state.get(key)
-    if then is not None and then != now:
-      raise UserError(
-          f'{where} was written with {what} {then}, this run has {now}: its input position '
-          'would not continue the same example stream. Resume with the same setting, or start '
-          'a new MODEL_DIR with INITIAL_CHECKPOINT_PATH set to it (params only)'
-      )
-  logging.info(
-      'input position: %d batches of %d in %d shard(s), seed %s',
-      input_state.get('batches_consumed', 0),
-      cfg.batch_size,
-      layout.num_shards,
-      cfg.seed,
-  )
+    return step, state, stop, out_of_time
 
 
 def _fresh_state(
