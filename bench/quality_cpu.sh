@@ -54,7 +54,7 @@ run_p5jax() {  # MODEL_DIR TRAIN_STEPS [more flags]
 say "calibrating: $CALIBRATION_STEPS training steps to measure this machine's speed"
 rm -rf "$OUT/calibration"
 run_p5jax "$OUT/calibration" "$CALIBRATION_STEPS" --gin.train_lib.train.final_evaluation=None \
-  --gin.STATS_PERIOD=100 2>&1 | tee "$OUT/calibration.log" | grep -E '^step ' || true
+  --gin.STATS_PERIOD=100 2>&1 | tee "$OUT/calibration.log" | grep --line-buffered -E '^step ' || true
 steps_per_s=$(grep -E '^step ' "$OUT/calibration.log" | grep -oE '[0-9.]+ steps/s' | tail -n 1 | cut -d' ' -f1)
 [ -n "$steps_per_s" ] || { echo "quality_cpu: calibration printed no speed (see $OUT/calibration.log)" >&2; exit 1; }
 positions=$(python - "$PREPARED" <<'PY'
@@ -73,7 +73,7 @@ say "calibrated: $steps_per_s steps/s; $positions training positions per epoch -
 say "training and evaluating (progress below; results in $RUN/eval)"
 rm -rf "$RUN"
 run_p5jax "$RUN" "$steps" --gin.TRAIN_MINUTES="$TRAIN_MINUTES" --gin.EVAL_EXAMPLES="$EVAL_USERS" \
-  2>&1 | tee "$OUT/run.log" | grep -vE '^[IWE][0-9]{4} ' || true
+  2>&1 | tee "$OUT/run.log" | grep --line-buffered -vE '^[IWE][0-9]{4} ' || true
 [ -f "$RUN/eval/results.json" ] || { echo "quality_cpu: no $RUN/eval/results.json (see $OUT/run.log)" >&2; exit 1; }
 
 say "baselines on the same $EVAL_USERS users"
