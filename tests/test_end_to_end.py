@@ -28,7 +28,6 @@ TINY = [
     '--gin.BATCH_SIZE=8',
     '--gin.RANDOM_SEED=0',
 ]
-ORIGINAL_STEPS = 400  # enough for the tiny model to answer ratings as '4.7' (P5's filter)
 
 
 def _p5jax(args: list[str], cache: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -94,20 +93,17 @@ def test_train_resume_evaluate_infer_on_demo(tmp_path):
 
 @pytest.mark.slow
 def test_demo_original_evaluates_every_prompt_with_finite_metrics(tmp_path):
-  """runs/demo_original.gin, shortened: P5's decoding per prompt gives every evaluated prompt
+  """runs/demo_original.gin, evaluated on fewer examples: P5's decoding per prompt gives every evaluated prompt
   finite metrics (the rating filter keeps predictions, 4-2/4-4 round them) and 4-1 a BLEU-2."""
   from p5jax import prompts
 
   cache, model_dir = str(tmp_path / 'cache'), tmp_path / 'run'
+  # The demo's own model and steps (a shorter run answers every rating as '5.0', which P5's
+  # '1.0'..'4.9' filter rejects: NaN, as in P5); fewer evaluated examples per prompt.
   args = [
       '--gin_file=runs/demo_original.gin',
       f"--gin.MODEL_DIR='{model_dir}'",
-      *TINY,
-      '--gin.BATCH_SIZE=16',
-      '--gin.LEARNING_RATE=3e-3',
-      f'--gin.TRAIN_STEPS={ORIGINAL_STEPS}',
-      f'--gin.CHECKPOINT_PERIOD={ORIGINAL_STEPS}',
-      '--gin.EVAL_EXAMPLES=8',
+      '--gin.EVAL_EXAMPLES=30',
   ]
   run = _p5jax(args, cache, timeout=2400)
   assert run.returncode == 0, run.stderr[-4000:]
