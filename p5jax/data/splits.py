@@ -16,6 +16,11 @@ from p5jax.seeds import purpose_rng
 TRAIN, VAL, TEST = 'train', 'val', 'test'
 
 
+# Negatives per user and split unless `p5jax-prepare --num_negatives` says otherwise (P5: 99,
+# so each candidate list holds 100 items). The manifest records the count a dataset was made with.
+DEFAULT_NUM_NEGATIVES = 99
+
+
 def split_reviews(
     pairs: Sequence[tuple[int, int]],
     *,
@@ -59,7 +64,11 @@ def split_reviews(
 
 
 def sample_negatives(
-    sequences: Mapping[int, Sequence[int]], num_items: int, *, seed: int, count: int = 99
+    sequences: Mapping[int, Sequence[int]],
+    num_items: int,
+    *,
+    seed: int,
+    count: int = DEFAULT_NUM_NEGATIVES,
 ) -> dict[int, dict[str, list[int]]]:
   """Per user, `count` distinct items for val and (independently) for test, uniform over
   items 1..num_items never in the user's full history. Vectorised over users; one seeded
