@@ -15,6 +15,12 @@ EXIT_USER_ERROR = 1  # a UserError: fix what the message names, then rerun
 EXIT_PREEMPTED = 75  # EX_TEMPFAIL: stopped by SIGTERM after saving; rerun to resume
 
 
+def one_line(text: str) -> str:
+  """`text` with each run of whitespace (newlines included) as one space, ends stripped: the one
+  whitespace rule of p5jax (error lines, item ID strings, decoded text compared to targets)."""
+  return ' '.join(text.split())
+
+
 class UserError(Exception):
   """Bad input or configuration, or a damaged file: reported in one line at the command line."""
 
@@ -34,5 +40,5 @@ def report(error: BaseException, *, verbose: bool, prefix: str = 'error') -> Non
     traceback.print_exception(error, file=sys.stderr)
   # One line, whatever the message holds; without the "In call to configurable ..." lines gin
   # appends to an exception raised inside a configurable.
-  message = ' '.join(str(error).split('\n  In call to configurable')[0].split())
+  message = one_line(str(error).split('\n  In call to configurable')[0])
   print(f'p5jax: {prefix}: {message}', file=sys.stderr, flush=True)

@@ -30,7 +30,7 @@ from etils import epath
 from jax.experimental import multihost_utils
 
 from p5jax import paths
-from p5jax.errors import UserError
+from p5jax.errors import UserError, one_line
 
 _STEP_PREFIX = 'checkpoint'
 CHECKSUMS = 'p5jax-checksums.json'
@@ -72,7 +72,6 @@ class RestoreCheckpointConfig:
   """
 
   path: str | None = None
-  mode: str = 'latest'
   fallback_to_scratch: bool = False
   fallback_to_previous: bool = False
 
@@ -302,7 +301,7 @@ class Checkpointer:
 
 def _brief(error: Exception) -> str:
   """An exception in one short line (orbax/tensorstore messages can span many)."""
-  text = ' '.join(str(error).split())
+  text = one_line(str(error))
   return f'{type(error).__name__}: {text[:300]}'
 
 

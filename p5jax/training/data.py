@@ -99,16 +99,14 @@ def resolve_task(cfg: DatasetConfig) -> seqio.Task | seqio.Mixture:
   )
 
 
-def feature_converter(model: Any, pack: bool) -> seqio.FeatureConverter:
-  cls = getattr(model, 'FEATURE_CONVERTER_CLS', seqio.EncDecFeatureConverter)
-  return cls(pack=pack)
+def feature_converter(pack: bool) -> seqio.FeatureConverter:
+  """seqio's encoder-decoder converter (the one model family p5jax trains)."""
+  return seqio.EncDecFeatureConverter(pack=pack)
 
 
 def model_input_shapes(model: Any, cfg: DatasetConfig) -> dict[str, tuple[int, int]]:
   """Global shapes of the model features, for initialising the model."""
-  lengths = feature_converter(model, cfg.pack).get_model_feature_lengths(
-      dict(cfg.task_feature_lengths)
-  )
+  lengths = feature_converter(cfg.pack).get_model_feature_lengths(dict(cfg.task_feature_lengths))
   return {k: (cfg.batch_size, v) for k, v in lengths.items()}
 
 
@@ -120,7 +118,7 @@ def get_dataset(
   if cfg.batch_size % layout.num_shards:
     raise ValueError(f'batch_size={cfg.batch_size} not divisible by {layout.num_shards} hosts')
   task = resolve_task(cfg)
-  converter = feature_converter(model, cfg.pack)
+  converter = feature_converter(cfg.pack)
   if (
       cfg.example_stream
       and cfg.split == 'train'

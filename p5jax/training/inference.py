@@ -49,7 +49,7 @@ def infer(
   restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
   if restore_cfg.path is None:
     restore_cfg = RestoreCheckpointConfig(path=model_dir)
-  converter = feature_converter(model, pack=False)
+  converter = feature_converter(pack=False)
   lengths = converter.get_model_feature_lengths(dict(dataset_cfg.task_feature_lengths))
   input_shapes = {k: (dataset_cfg.batch_size, v) for k, v in lengths.items()}
   params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))
