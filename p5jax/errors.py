@@ -33,6 +33,22 @@ def define_verbose_flag() -> None:
     flags.DEFINE_bool('verbose', False, 'On an error, print its traceback before the one line.')
 
 
+def own_help(usage: str, modules: tuple[str, ...]) -> None:
+  """Makes `--help` print `usage` and the flags the `modules` define (plus `--verbose`).
+
+  absl's `--help` lists the flags of the module named by `sys.argv[0]`, which for a console
+  script is the generated launcher that defines none ("Try --helpfull"). Call before `app.run`.
+  """
+  from absl import flags
+
+  sys.modules['__main__'].__doc__ = usage.replace('%', '%%')
+  wanted = [f for m in modules for f in flags.FLAGS.get_key_flags_for_module(m)]
+  if 'verbose' in flags.FLAGS:
+    wanted.append(flags.FLAGS['verbose'])
+  for flag in wanted:
+    flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+
+
 def report(error: BaseException, *, verbose: bool, prefix: str = 'error') -> None:
   """Prints `error` as the last line of stderr (`p5jax: <prefix>: ...`); with `verbose`, its
   traceback first."""

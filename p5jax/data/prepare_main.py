@@ -20,7 +20,7 @@ from absl import app, flags
 from p5jax.data.pipeline import DATASETS, DEFAULT_SEED, prepare
 from p5jax.data.protocols import PROTOCOLS
 from p5jax.data.splits import DEFAULT_NUM_NEGATIVES
-from p5jax.errors import EXIT_USER_ERROR, UserError, define_verbose_flag, report
+from p5jax.errors import EXIT_USER_ERROR, UserError, define_verbose_flag, own_help, report
 
 _DATASET = flags.DEFINE_enum('dataset', None, list(DATASETS), 'Which source to read.')
 _RAW_DIR = flags.DEFINE_string('raw_dir', None, "Directory with the raw files ('demo': unused).")
@@ -100,7 +100,14 @@ def main(argv: list[str]) -> int:
   return 0
 
 
+USAGE = """p5jax-prepare: raw files -> a prepared dataset directory (what training reads).
+usage: p5jax-prepare --dataset=beauty --raw_dir=raw/beauty --out_dir=prepared/beauty [--protocol=...]
+       p5jax-prepare --dataset=demo --out_dir=prepared/demo    (no download needed)
+"""
+
+
 def console_main() -> None:
+  own_help(USAGE, (__name__,))
   app.run(lambda argv: sys.exit(main(argv)))
 
 

@@ -1,7 +1,7 @@
 """`p5jax` command line: absl flags + gin run files -> train / eval / infer.
 
     p5jax --gin_file=models/<model>.gin --gin_file=runs/train.gin \
-      --gin.MIXTURE_OR_TASK_NAME=\"p5_beauty_pretrain\" --gin.MODEL_DIR=\"/tmp/run\" \
+      --gin.MIXTURE_OR_TASK_NAME=\"p5_beauty_pretrain\" --gin.MODEL_DIR=\"runs/beauty\" \
       --gin.TRAIN_STEPS=1000 "--gin.TASK_FEATURE_LENGTHS={'inputs': 512, 'targets': 64}"
 
 Bad gin bindings, a `--gin.NAME=` of a macro no gin file defines, unset required macros,
@@ -30,6 +30,7 @@ from p5jax.errors import (
     EXIT_USER_ERROR,
     UserError,
     define_verbose_flag,
+    own_help,
     report,
 )
 from p5jax.launch.gin_flags import (
@@ -76,6 +77,11 @@ flags.DEFINE_bool(
     'as a real run does before any work, print it, then exit.',
 )
 define_verbose_flag()
+
+USAGE = """p5jax: train, evaluate or run inference on P5 tasks as gin files configure it.
+usage: p5jax --gin_file=runs/demo.gin [--gin_file=...] [--gin.MACRO=VALUE ...] [--run_mode=...]
+       (e.g. --gin.MODEL_DIR="'runs/demo'"; --gin.X=V is --gin_bindings='X = V'); --helpfull: all
+"""
 
 
 def _initialize_distributed() -> None:
@@ -207,6 +213,7 @@ def console_main() -> None:
 
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
   jax.config.parse_flags_with_absl()
+  own_help(USAGE, (__name__,))
   app.run(main, argv=rewrite_gin_args(sys.argv))
 
 
