@@ -1,4 +1,5 @@
-"""Split protocol (P5_SPEC §3): the 80/10/10 review split and fixed evaluation negatives.
+"""P5's split protocol (paper §5.1, its preprocessing notebooks): the 80/10/10 review split
+and fixed evaluation negatives.
 
 Sequences use leave-one-out and need no stored split: `items[-1]` is test, `items[-2]`
 validation, `items[:-2]` train.

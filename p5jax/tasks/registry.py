@@ -5,7 +5,8 @@
 (splits train, validation), mixtures ``p5_<name>_pretrain`` / ``_eval`` / ``_zeroshot`` and one
 ``p5_<name>_<family>_eval`` per family (that family's evaluated prompts, e.g. 2-3 and 2-13).
 ``p5_<name>_direct_yes_no_train`` (prompts 5-1..5-4, 100 per user and epoch) and the mixture
-``p5_<name>_direct_yes_no_eval`` (5-1, 5-4) are P5's separate yes/no model (P5_SPEC §2.5).
+``p5_<name>_direct_yes_no_eval`` (5-1, 5-4) are P5's separate yes/no model
+(its `pretrain_group5_part1.py`, whose 5-1/5-4 numbers the paper publishes).
 """
 
 from __future__ import annotations
