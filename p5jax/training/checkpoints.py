@@ -19,7 +19,6 @@ elsewhere) is restored with a warning that it is unverified. Paths go through `p
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from typing import Any
 
@@ -30,22 +29,17 @@ from etils import epath
 from jax.experimental import multihost_utils
 
 from p5jax import paths
-from p5jax.errors import UserError, one_line
+from p5jax.errors import one_line
+from p5jax.training.checksums import CHECKSUMS as CHECKSUMS
+from p5jax.training.checksums import CheckpointError as CheckpointError
+from p5jax.training.checksums import DamagedCheckpointError as DamagedCheckpointError
+from p5jax.training.checksums import verify_checksums as verify_checksums
+from p5jax.training.checksums import write_checksums as write_checksums
 
 _STEP_PREFIX = 'checkpoint'
-CHECKSUMS = 'p5jax-checksums.json'
 DAMAGED_PREFIX = 'damaged_'
 FALLBACK_MACRO = 'FALLBACK_TO_PREVIOUS_CHECKPOINT'
 _TMP_SUFFIX = '.orbax-checkpoint-tmp'  # orbax's name for a step directory not yet committed
-_ORBAX_STEP_METADATA = '_CHECKPOINT_METADATA'  # orbax updates it at commit: not checksummed
-
-
-class CheckpointError(UserError, RuntimeError):
-  """A checkpoint could not be used; the message names its path."""
-
-
-class DamagedCheckpointError(CheckpointError):
-  """A checkpoint's files fail their checksums or cannot be read (an earlier one may do)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,46 +78,6 @@ class CheckpointConfig:
 
 def checkpoint_dir(directory: str | epath.Path, step: int) -> epath.Path:
   return paths.path(directory) / f'{_STEP_PREFIX}_{step}'
-
-
-def write_checksums(step_dir: str | epath.Path) -> None:
-  """Writes `step_dir/p5jax-checksums.json`: the sha256 of every file under `step_dir` but
-  orbax's step metadata (which orbax rewrites when it commits)."""
-  root = paths.path(step_dir)
-  files = {}
-  for directory, _, names in root.walk():
-    for name in names:
-      file = directory / name
-      rel = str(file.relative_to(root))
-      if rel not in (CHECKSUMS, _ORBAX_STEP_METADATA):
-        files[rel] = paths.sha256_file(file)
-  text = json.dumps({'format': 1, 'files': dict(sorted(files.items()))}, indent=1)
-  paths.write_text_atomic(root / CHECKSUMS, text + '\n')
-
-
-def verify_checksums(step_dir: str | epath.Path) -> bool:
-  """True when every file listed in `step_dir`'s checksums matches; False when the checkpoint
-  has no checksums (unverified); a `CheckpointError` naming the first file that differs."""
-  root = paths.path(step_dir)
-  sums = root / CHECKSUMS
-  if not sums.exists():
-    return False
-  try:
-    listed = json.loads(sums.read_bytes())['files']
-  except (ValueError, KeyError, TypeError):
-    raise DamagedCheckpointError(
-        f'checkpoint {root} is damaged: {CHECKSUMS} is unreadable'
-    ) from None
-  for rel, digest in listed.items():
-    file = root / rel
-    if not file.exists():
-      raise DamagedCheckpointError(f'checkpoint {root} is damaged: {rel} is missing')
-    if paths.sha256_file(file) != digest:
-      raise DamagedCheckpointError(
-          f'checkpoint {root} is damaged: {rel} differs from the checksum written when it was '
-          'saved'
-      )
-  return True
 
 
 def _agreed(fn, what: str) -> Any:
