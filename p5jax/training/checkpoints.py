@@ -23,7 +23,6 @@ import logging
 from typing import Any
 
 import jax
-import numpy as np
 import orbax.checkpoint as ocp
 from etils import epath
 from jax.experimental import multihost_utils
@@ -35,6 +34,7 @@ from p5jax.training.checksums import CheckpointError as CheckpointError
 from p5jax.training.checksums import DamagedCheckpointError as DamagedCheckpointError
 from p5jax.training.checksums import verify_checksums as verify_checksums
 from p5jax.training.checksums import write_checksums as write_checksums
+from p5jax.training.multihost import on_process_zero
 
 _STEP_PREFIX = 'checkpoint'
 DAMAGED_PREFIX = 'damaged_'
@@ -78,24 +78,6 @@ class CheckpointConfig:
 
 def checkpoint_dir(directory: str | epath.Path, step: int) -> epath.Path:
   return paths.path(directory) / f'{_STEP_PREFIX}_{step}'
-
-
-def _agreed(fn, what: str) -> Any:
-  """`fn()` on process 0, its success agreed by every process (a failure raises everywhere)."""
-  result, error = None, None
-  if jax.process_index() == 0:
-    try:
-      result = fn()
-    except DamagedCheckpointError as e:
-      error = e
-  if jax.process_count() > 1:
-    ok = int(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
-    if not ok and error is None:
-      raise DamagedCheckpointError(f'{what}: failed on process 0 (see its log)')
-    result = bool(multihost_utils.broadcast_one_to_all(np.int32(bool(result))))
-  if error is not None:
-    raise error
-  return result
 
 
 def with_fallback_hint(
@@ -193,7 +175,9 @@ class Checkpointer:
     logged); a `CheckpointError` naming it and the previous checkpoint when it is damaged."""
     step_dir = self.step_dir(step)
     try:
-      verified = _agreed(lambda: verify_checksums(step_dir), f'verifying {step_dir}')
+      verified = on_process_zero(
+          lambda: verify_checksums(step_dir), f'verifying {step_dir}', DamagedCheckpointError
+      )
     except DamagedCheckpointError as e:
       raise self._hint(e, step) from None
     if not verified:
@@ -329,7 +313,9 @@ def restore_params_and_step(cfg: RestoreCheckpointConfig, fresh_params: Any) -> 
 
 
 def _params_from(checkpoint: epath.Path, cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
-  if not _agreed(lambda: verify_checksums(checkpoint), f'verifying {checkpoint}'):
+  if not on_process_zero(
+      lambda: verify_checksums(checkpoint), f'verifying {checkpoint}', DamagedCheckpointError
+  ):
     logging.warning('%s has no %s: restoring it unverified', checkpoint, CHECKSUMS)
   state_dir = checkpoint / 'state' if (checkpoint / 'state').is_dir() else checkpoint
   try:
