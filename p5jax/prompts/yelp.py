@@ -16,10 +16,10 @@ def _t(template_id: str, family: str, seen: bool, input_text: str, target_text: 
   return Template(template_id, family, input_text, target_text, seen, 'yelp')
 
 
-def _amazon(template_id: str) -> Template:
-  """A template whose P5 code string is the same in both files (every direct prompt, some
-  rating ones and 4-2)."""
-  return dataclasses.replace(_AMAZON[template_id], variant='yelp')
+def _amazon(template_id: str, yelp_id: str | None = None) -> Template:
+  """Amazon's `template_id` where P5's Yelp code string is the same (every direct prompt, some
+  rating ones, 4-2, and 3-12 as Yelp's 3-10)."""
+  return dataclasses.replace(_AMAZON[template_id], id=yelp_id or template_id, variant='yelp')
 
 
 TEMPLATES: tuple[Template, ...] = (
@@ -211,13 +211,7 @@ TEMPLATES: tuple[Template, ...] = (
         'Using the word {feature} , write a {star_rating}-star explanation for user_{user_id} about item_{item_id}',
         '{explanation}',
     ),
-    _t(
-        '3-10',
-        'explanation',
-        False,
-        'According to the feature word {feature} , generate a {star_rating}-star explanation for {user_desc} about item_{item_id}',
-        '{explanation}',
-    ),
+    _amazon('3-12', yelp_id='3-10'),
     _t(
         '4-1',
         'review',
