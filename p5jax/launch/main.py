@@ -104,7 +104,7 @@ def _check_tasks(run_mode: str) -> None:
   """Resolve the configured task/mixture names now, before models or data are built; this
   also registers gin-configured datasets, which checks the prepared dataset and its ID scheme.
   An unknown name is reported with the macro that holds it."""
-  from p5jax.training.data import DatasetConfig, resolve_task
+  from p5jax.training.data import DatasetConfig, UnknownTaskError, resolve_task
 
   module = query_macro('MIXTURE_OR_TASK_MODULE')
   for macro in ('MIXTURE_OR_TASK_NAME', 'EVAL_MIXTURE_OR_TASK_NAME'):
@@ -112,9 +112,7 @@ def _check_tasks(run_mode: str) -> None:
     if isinstance(name, str):
       try:
         resolve_task(DatasetConfig(name, None, 'train', 1, False, module=module))
-      except UserError:
-        raise
-      except ValueError as e:
+      except UnknownTaskError as e:  # name the macro that holds the name
         raise GinConfigError(str(e).replace('MIXTURE_OR_TASK_NAME', macro, 1)) from None
   final = _bound('train_lib.train.final_evaluation')
   if run_mode == 'train' and final and gin.query_parameter('train_lib.train.final_evaluation'):

@@ -20,6 +20,7 @@ import numpy as np
 import seqio
 import tensorflow as tf
 
+from p5jax.errors import UserError
 from p5jax.training.partitioning import DataLayout
 
 
@@ -82,8 +83,13 @@ def import_task_module(cfg: DatasetConfig) -> None:
       register()
 
 
+class UnknownTaskError(UserError, ValueError):
+  """`MIXTURE_OR_TASK_NAME` names no registered seqio task or mixture."""
+
+
 def resolve_task(cfg: DatasetConfig) -> seqio.Task | seqio.Mixture:
-  """The registered task/mixture, or a `ValueError` naming the missing name and a few known."""
+  """The registered task/mixture, or an `UnknownTaskError` naming the missing name and a few
+  known ones."""
   import_task_module(cfg)
   name = cfg.mixture_or_task_name
   if name in seqio.MixtureRegistry.names():
@@ -93,7 +99,7 @@ def resolve_task(cfg: DatasetConfig) -> seqio.Task | seqio.Mixture:
   known = sorted(set(seqio.TaskRegistry.names()) | set(seqio.MixtureRegistry.names()))
   close = [k for k in known if k.startswith(name.split('_')[0])][:8] or known[:8]
   hint = f' (module={cfg.module!r} was imported)' if cfg.module else ''
-  raise ValueError(
+  raise UnknownTaskError(
       f'MIXTURE_OR_TASK_NAME {name!r} is not a registered seqio task or '
       f'mixture{hint}; e.g. {close}'
   )
