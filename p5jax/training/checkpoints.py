@@ -103,7 +103,6 @@ class Checkpointer:
       directory: str,
       keep: int | None = None,
       async_save: bool = True,
-      read_only: bool = False,
   ):
     self.directory = paths.as_str(directory)
     self._async = async_save
@@ -111,9 +110,8 @@ class Checkpointer:
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep,
         step_prefix=_STEP_PREFIX,
-        create=not read_only,
+        create=True,
         enable_async_checkpointing=async_save,
-        read_only=read_only,
         async_options=(
             ocp.options.AsyncOptions(post_finalization_callback=self._on_written)
             if async_save
@@ -152,9 +150,7 @@ class Checkpointer:
     except Exception:  # a failure here must not kill training; the checkpoint stays unverified
       logging.exception('could not write the checksums of %s', final)
 
-  def save(
-      self, step: int, state: dict[str, Any], input_state: dict[str, Any], force: bool = True
-  ) -> None:
+  def save(self, step: int, state: dict[str, Any], input_state: dict[str, Any]) -> None:
     self._manager.wait_until_finished()  # one save in flight: `_pending` names it
     self._pending = step
     self._manager.save(
@@ -162,7 +158,7 @@ class Checkpointer:
         args=ocp.args.Composite(
             state=ocp.args.StandardSave(state), input=ocp.args.JsonSave(input_state)
         ),
-        force=force,
+        force=True,  # the caller decides when to save (every period, at the end, on SIGTERM)
     )
     if not self._async:
       self._on_written()
