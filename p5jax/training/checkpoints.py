@@ -276,6 +276,13 @@ def checkpoint_step(path: str) -> int:
   return _step_of(_candidates(path)[0])
 
 
+def restore_config(cfg: RestoreCheckpointConfig | None, model_dir: str) -> RestoreCheckpointConfig:
+  """`cfg` (default: the default config) reading `model_dir` when it names no path; its other
+  settings (e.g. `fallback_to_previous`) are kept."""
+  cfg = cfg or RestoreCheckpointConfig()
+  return cfg if cfg.path is not None else dataclasses.replace(cfg, path=model_dir)
+
+
 def restore_params(cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
   """Params from `cfg.path` placed like `fresh_params`; see `RestoreCheckpointConfig`.
 

@@ -19,7 +19,11 @@ import seqio
 
 from p5jax import paths
 from p5jax.metrics.tables import format_blocks
-from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params_and_step
+from p5jax.training.checkpoints import (
+    RestoreCheckpointConfig,
+    restore_config,
+    restore_params_and_step,
+)
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
 from p5jax.training.infer_fns import ModelFns
 from p5jax.training.partitioning import Partitioner
@@ -182,9 +186,7 @@ def evaluate(
   partitioner = partitioner or Partitioner()
   resolve_task(dataset_cfg)
   output_dir = str(paths.ensure_dir(output_dir or paths.join(model_dir, 'eval'), 'EVAL_OUTPUT_DIR'))
-  restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
-  if restore_cfg.path is None:
-    restore_cfg = RestoreCheckpointConfig(path=model_dir)
+  restore_cfg = restore_config(restore_checkpoint_cfg, model_dir)
   evaluator = InferenceEvaluator(
       dataset_cfg,
       model,
