@@ -4,7 +4,7 @@ The bar a trained P5 model must clear on the same leave-one-out split: full-rank
 NDCG@k for the sequential task (all items), and the direct task's 1 positive + 99 fixed
 negatives. Only training interactions shape the statistics.
 
-    python bench/baselines.py --prepared_dir=/tmp/q/beauty [--split=test]
+    python bench/baselines.py --prepared_dir=prepared/beauty [--split=test]
 """
 
 from __future__ import annotations

@@ -25,16 +25,17 @@ import numpy as np
 from p5jax.indexing import IndexInputs, ItemMeta, build_from_inputs, parse_params
 from p5jax.indexing.leakcheck import leak_check
 
-BEAUTY = '/work/shared/data/beauty'
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEAUTY = os.path.join(REPO, '..', 'shared', 'data', 'beauty')  # --raw_dir
 
 
-def beauty_inputs() -> tuple[IndexInputs, dict[int, list[int]]]:
+def beauty_inputs(raw_dir: str = BEAUTY) -> tuple[IndexInputs, dict[int, list[int]]]:
   sequences = {}
-  with open(os.path.join(BEAUTY, 'sequential_data.txt')) as f:
+  with open(os.path.join(raw_dir, 'sequential_data.txt')) as f:
     for line in f:
       parts = [int(x) for x in line.split()]
       sequences[parts[0]] = parts[1:]
-  with open(os.path.join(BEAUTY, 'item2attributes.json')) as f:
+  with open(os.path.join(raw_dir, 'item2attributes.json')) as f:
     attributes = {int(k): v for k, v in json.load(f).items()}
   items = sorted({i for s in sequences.values() for i in s})
   meta = {
@@ -99,6 +100,7 @@ def main() -> None:
   parser.add_argument(
       '--schemes', default='original,rid,sid,cid,contid,tid,iid,cid+iid,' 'contid+iid'
   )
+  parser.add_argument('--raw_dir', default=BEAUTY, help='the Beauty sequence files')
   parser.add_argument('--cid_params', default='500_20', help='k_n of cid, e.g. 500_20')
   parser.add_argument('--synthetic_items', type=int, default=1_000_000)
   parser.add_argument('--synthetic_schemes', default='rid,sid,cid')
@@ -112,7 +114,7 @@ def main() -> None:
   params = {'cid': cid, 'cid+iid': {'cid': cid}}
   figures: dict[str, dict] = {}
 
-  inputs, sequences = beauty_inputs()
+  inputs, sequences = beauty_inputs(args.raw_dir)
   print(f'Beauty: {len(inputs.all_items)} items, {len(sequences)} users')
   print(
       f"{'scheme':<12}{'wall s':>8}{'cpu s':>8}{'peak MiB':>10}{'tokens':>8}{'rule@5':>9}"

@@ -1,6 +1,6 @@
 """Benchmark: prepare P5's Beauty sequence file and check P5 Table 1's statistics.
 
-  .venv/bin/python bench/prepare.py [--raw_dir=/work/shared/data/beauty] [--protocol=corrected]
+  .venv/bin/python bench/prepare.py [--raw_dir=../shared/data/beauty] [--protocol=corrected]
 
 Reads `<raw_dir>/sequential_data.txt` (+ datamaps.json) with `--dataset=sequences`, writes a
 prepared directory to a temporary folder, checks 22,363 users / 12,101 items / 198,502
@@ -10,6 +10,7 @@ interactions, prints the time of each step and ends with one JSON line.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -18,7 +19,10 @@ from absl import app, flags
 
 from p5jax.data import PreparedDataset, prepare
 
-_RAW_DIR = flags.DEFINE_string('raw_dir', '/work/shared/data/beauty', 'Beauty release dir.')
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_RAW_DIR = flags.DEFINE_string(
+    'raw_dir', os.path.join(REPO, '..', 'shared', 'data', 'beauty'), 'Beauty release dir.'
+)
 _PROTOCOL = flags.DEFINE_enum('protocol', 'corrected', ['original', 'corrected'], 'Protocol.')
 EXPECTED = {'num_users': 22_363, 'num_items': 12_101, 'num_interactions': 198_502}
 

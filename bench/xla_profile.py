@@ -1,7 +1,7 @@
 """Where a compiled JAX function spends its time, by HLO op category, from a jax.profiler trace.
 
     from xla_profile import profile_breakdown
-    print(profile_breakdown(compiled, args, calls=5, trace_dir='/tmp/trace'))
+    print(profile_breakdown(compiled, args, calls=5))  # trace_dir: a temporary directory
 
 The trace's per-op events (XLA:CPU thunks, GPU kernels) are mapped to the HLO instruction of
 the same name in `compiled.as_text()`, classified by what the instruction (or the fusion it
@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import glob
 import re
+import tempfile
 from typing import Any
 
 import jax
@@ -67,9 +68,15 @@ def _category(contents: set[str] | None) -> str | None:
   return 'elementwise/other'
 
 
-def profile_breakdown(compiled: Any, args: tuple, *, calls: int, trace_dir: str) -> dict:
+def profile_breakdown(
+    compiled: Any, args: tuple, *, calls: int, trace_dir: str | None = None
+) -> dict:
   """Run `compiled(*args)` `calls` times under the profiler; ms per call by op category, by
-  computation, and the 10 costliest instructions."""
+  computation, and the 10 costliest instructions. The trace goes to `trace_dir` (None: a
+  temporary directory, removed after)."""
+  if trace_dir is None:
+    with tempfile.TemporaryDirectory() as tmp:
+      return profile_breakdown(compiled, args, calls=calls, trace_dir=tmp)
   where, contents = _parse_hlo(compiled.as_text())
   jax.block_until_ready(compiled(*args))
   with jax.profiler.trace(trace_dir):

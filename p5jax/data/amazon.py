@@ -1,4 +1,4 @@
-"""Reader for McAuley's Amazon 2014 files (P5_SPEC §2.1, §2.3).
+"""Reader for McAuley's Amazon 2014 files (the files P5's preprocessing notebooks read).
 
 `reviews_<Category>_5.json(.gz)`: one strict-JSON review per line; required fields `reviewerID`,
 `asin`, `overall`, `unixReviewTime`; `reviewerName`, `summary`, `reviewText` are optional (their

@@ -119,7 +119,7 @@ def prepare(
     id_schemes: Sequence[str] = (),
     seed: int = DEFAULT_SEED,
     *,
-    num_negatives: int = 99,
+    num_negatives: int = splits.DEFAULT_NUM_NEGATIVES,
     demo_scale: float = 1.0,
     overwrite: bool = False,
     log: Callable[[str], None] = lambda message: None,

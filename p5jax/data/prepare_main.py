@@ -19,7 +19,8 @@ from absl import app, flags
 
 from p5jax.data.pipeline import DATASETS, DEFAULT_SEED, prepare
 from p5jax.data.protocols import PROTOCOLS
-from p5jax.errors import EXIT_USER_ERROR, UserError, define_verbose_flag, report
+from p5jax.data.splits import DEFAULT_NUM_NEGATIVES
+from p5jax.errors import EXIT_USER_ERROR, UserError, define_verbose_flag, own_help, report
 
 _DATASET = flags.DEFINE_enum('dataset', None, list(DATASETS), 'Which source to read.')
 _RAW_DIR = flags.DEFINE_string('raw_dir', None, "Directory with the raw files ('demo': unused).")
@@ -32,7 +33,9 @@ _PROTOCOL = flags.DEFINE_enum(
 )
 _ID_SCHEMES = flags.DEFINE_list('id_schemes', [], 'Item-index schemes to build (p5jax.indexing).')
 _SEED = flags.DEFINE_integer('seed', DEFAULT_SEED, 'Seed of splits, negatives and permutations.')
-_NUM_NEGATIVES = flags.DEFINE_integer('num_negatives', 99, 'Evaluation negatives per user.')
+_NUM_NEGATIVES = flags.DEFINE_integer(
+    'num_negatives', DEFAULT_NUM_NEGATIVES, 'Evaluation negatives per user.'
+)
 _DEMO_SCALE = flags.DEFINE_float('demo_scale', 1.0, '--dataset=demo size (55 ~ Beauty).')
 _OVERWRITE = flags.DEFINE_bool(
     'overwrite', False, 'Replace a non-empty --out_dir (once the new dataset is complete).'
@@ -97,7 +100,14 @@ def main(argv: list[str]) -> int:
   return 0
 
 
+USAGE = """p5jax-prepare: raw files -> a prepared dataset directory (what training reads).
+usage: p5jax-prepare --dataset=beauty --raw_dir=raw/beauty --out_dir=prepared/beauty [--protocol=...]
+       p5jax-prepare --dataset=demo --out_dir=prepared/demo    (no download needed)
+"""
+
+
 def console_main() -> None:
+  own_help(USAGE, (__name__,))
   app.run(lambda argv: sys.exit(main(argv)))
 
 

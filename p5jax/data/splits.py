@@ -1,4 +1,5 @@
-"""Split protocol (P5_SPEC §3): the 80/10/10 review split and fixed evaluation negatives.
+"""P5's split protocol (paper §5.1, its preprocessing notebooks): the 80/10/10 review split
+and fixed evaluation negatives.
 
 Sequences use leave-one-out and need no stored split: `items[-1]` is test, `items[-2]`
 validation, `items[:-2]` train.
@@ -14,6 +15,11 @@ from p5jax.data.errors import DataFormatError
 from p5jax.seeds import purpose_rng
 
 TRAIN, VAL, TEST = 'train', 'val', 'test'
+
+
+# Negatives per user and split unless `p5jax-prepare --num_negatives` says otherwise (P5: 99,
+# so each candidate list holds 100 items). The manifest records the count a dataset was made with.
+DEFAULT_NUM_NEGATIVES = 99
 
 
 def split_reviews(
@@ -59,7 +65,11 @@ def split_reviews(
 
 
 def sample_negatives(
-    sequences: Mapping[int, Sequence[int]], num_items: int, *, seed: int, count: int = 99
+    sequences: Mapping[int, Sequence[int]],
+    num_items: int,
+    *,
+    seed: int,
+    count: int = DEFAULT_NUM_NEGATIVES,
 ) -> dict[int, dict[str, list[int]]]:
   """Per user, `count` distinct items for val and (independently) for test, uniform over
   items 1..num_items never in the user's full history. Vectorised over users; one seeded

@@ -1,4 +1,4 @@
-"""Reader for the Yelp academic dataset (P5_SPEC §2.1).
+"""Reader for the Yelp academic dataset (the files P5's preprocessing notebook reads).
 
 Files `yelp_academic_dataset_{review,business,user}.json(.gz)`, strict JSON lines. Reviews are
 kept when `date` lies in [2019-01-01 00:00:00, 2019-12-31 00:00:00] (S3-Rec / P5), then the

@@ -1,7 +1,7 @@
 """p5jax.decoding: jitted beam/greedy search (p5jax's exact constrained search or Hugging Face's
 semantics) with trie constraints, and yes/no scoring. Settings: ``beam_search``'s docstring."""
 
-from p5jax.decoding.answer_sets import ANSWER_SETS, compile_answer_set
+from p5jax.decoding.answer_sets import compile_answer_set
 from p5jax.decoding.beam_search import MODES, beam_search
 from p5jax.decoding.greedy import greedy_search
 from p5jax.decoding.step import StepFn
@@ -9,7 +9,6 @@ from p5jax.decoding.trie import ItemTrie, compile_candidate_tries, compile_trie
 from p5jax.decoding.yes_no import rank_by_score, yes_probability
 
 __all__ = [
-    'ANSWER_SETS',
     'MODES',
     'ItemTrie',
     'StepFn',

@@ -51,8 +51,8 @@ from p5jax.decoding import trie as trie_lib
 from p5jax.decoding.greedy import greedy_search
 from p5jax.decoding.hf_beam import hf_beam_search
 from p5jax.decoding.length_penalty import length_penalty as _penalty
-from p5jax.decoding.processors import make_process
-from p5jax.decoding.step import NEG_INF, SCORE_MODES, PyTree, StepFn, gather_beams, step_candidates
+from p5jax.decoding.processors import Processors
+from p5jax.decoding.step import NEG_INF, SCORE_MODES, PyTree, StepFn, gather_beams, step_state
 
 MODES = ('constrained', 'hf')
 
@@ -167,6 +167,7 @@ def _constrained(
   width = 2 * k
   rows = jnp.arange(b)[:, None]  # [B, 1]
   last_penalty = _penalty(length, alpha, length_penalty)
+  processors = Processors(eos_id, bos_id, min_length, repetition_penalty)
 
   def live_bound(live_lp, i):  # [B] best score any live beam can still reach
     divisor = jnp.maximum(_penalty(i + 1, alpha, length_penalty), last_penalty)
@@ -183,24 +184,9 @@ def _constrained(
     """One step from k_in live beams per example (1 on the first step, else K) to K."""
     i = state['i']
     k_in = state['live_lp'].shape[1]
-    process = make_process(
-        step=i,
-        prefix=state['live_seq'].reshape(-1, length),
-        eos_id=eos_id,
-        bos_id=bos_id,
-        min_length=min_length,
-        repetition_penalty=repetition_penalty,
-    )
-    lp, tok, cache = step_candidates(
-        step_fn,
-        state['tokens'],
-        state['cache'],
-        state['node'],
-        constraint,
-        score_mode,
-        width,
-        process=process,
-        last_eos_id=eos_id,
+    process = processors.at(i, state['live_seq'].reshape(-1, length))
+    lp, tok, cache = step_state(
+        step_fn, state, constraint, score_mode, width, process=process, last_eos_id=eos_id
     )  # [B*k_in, C]
     c = lp.shape[1]
     total = (state['live_lp'].reshape(b * k_in, 1) + lp).reshape(b, k_in * c)

@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 
 from p5jax.decoding import trie as trie_lib
-from p5jax.decoding.processors import make_process
-from p5jax.decoding.step import NEG_INF, SCORE_MODES, PyTree, StepFn, step_candidates
+from p5jax.decoding.processors import Processors
+from p5jax.decoding.step import NEG_INF, SCORE_MODES, PyTree, StepFn, step_state
 
 
 def greedy_search(
@@ -54,21 +54,14 @@ def greedy_search(
   def cond(state):
     return (state['i'] < length) & ~jnp.all(state['done'])
 
+  processors = Processors(eos_id, bos_id, min_length, repetition_penalty)
+
   def body(state):
     i = state['i']
-    process = make_process(
-        step=i,
-        prefix=state['seq'],
-        eos_id=eos_id,
-        bos_id=bos_id,
-        min_length=min_length,
-        repetition_penalty=repetition_penalty,
-    )
-    lp, tok, cache = step_candidates(
+    process = processors.at(i, state['seq'])
+    lp, tok, cache = step_state(
         step_fn,
-        state['tokens'],
-        state['cache'],
-        state['node'],
+        state,
         constraint,
         score_mode,
         1,

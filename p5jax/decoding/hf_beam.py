@@ -36,15 +36,13 @@ Under a constraint, a hypothesis cut at the length limit or descended from a -1e
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from p5jax.decoding import trie as trie_lib
-from p5jax.decoding.processors import hamming_penalty, make_process
-from p5jax.decoding.step import NEG_INF, PyTree, StepFn, gather_beams, step_candidates
+from p5jax.decoding.processors import Processors, hamming_penalty
+from p5jax.decoding.step import NEG_INF, PyTree, StepFn, gather_beams, step_state
 
 BIG = 1e9  # Hugging Face's "very large" score offset, reproduced bit for bit (float32)
 DEAD = -1e8  # a running sum below this descends from a -1e9 start copy
@@ -158,23 +156,15 @@ def hf_beam_search(
       chosen_tok = new_tok
     return new_lp, new_src, new_tok, new_seq, fin, still_open, chosen_tok
 
+  processors = Processors(eos_id, bos_id, min_length, repetition_penalty)
+
   def body(state, first=False):
     i = state['i']
     rows_in = b if first else b * k
-    process_for = functools.partial(
-        make_process,
-        step=i,
-        eos_id=eos_id,
-        bos_id=bos_id,
-        min_length=min_length,
-        repetition_penalty=repetition_penalty,
-    )
-    process = process_for(prefix=state['run_seq'].reshape(-1, length)[:rows_in])
-    lp, tok, cache = step_candidates(
+    process = processors.at(i, state['run_seq'].reshape(-1, length)[:rows_in])
+    lp, tok, cache = step_state(
         step_fn,
-        state['tokens'],
-        state['cache'],
-        state['node'],
+        state,
         constraint,
         score_mode,
         width,
@@ -191,7 +181,7 @@ def hf_beam_search(
       if diversity_penalty:
         g_lp = g_lp - hamming_penalty(g_tok, chosen, diversity_penalty)
         if process is not None:  # HF applies the diversity penalty before the others
-          group_process = process_for(prefix=state['run_seq'][:, sl].reshape(-1, length))
+          group_process = processors.at(i, state['run_seq'][:, sl].reshape(-1, length))
           g_lp = group_process(g_lp.reshape(-1, c), g_tok.reshape(-1, c)).reshape(b, s, c)
       fin = tuple(state[key][:, sl] for key in ('fin_score', 'fin_raw', 'fin_seq', 'filled'))
       out = group_step(

@@ -16,6 +16,8 @@ generated so far) the decoder input is ``i + 1`` long.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 
@@ -65,3 +67,16 @@ def hamming_penalty(tokens: jax.Array, chosen: jax.Array, penalty: float) -> jax
   groups of its example at this step (Hugging Face's Hamming diversity)."""
   counts = jnp.sum(tokens[..., None] == chosen[:, None, None, :], axis=-1)
   return penalty * counts.astype(jnp.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class Processors:
+  """A decoder's processor settings; `at(step, prefix)` is `make_process` for one step."""
+
+  eos_id: int
+  bos_id: int = 0
+  min_length: int = 0
+  repetition_penalty: float = 1.0
+
+  def at(self, step: jax.Array, prefix: jax.Array) -> Process | None:
+    return make_process(step=step, prefix=prefix, **dataclasses.asdict(self))

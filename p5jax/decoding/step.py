@@ -170,3 +170,24 @@ def step_candidates(
     return sparse(cache)
   at_dense = jnp.any((node >= 0) & (constraint.dense_row[jnp.maximum(node, 0)] >= 0))
   return jax.lax.cond(at_dense, dense, sparse, cache)
+
+
+def step_state(
+    step_fn: StepFn,
+    state: dict,
+    constraint: trie_lib.ItemTrie | None,
+    score_mode: str,
+    width: int,
+    **options,
+) -> tuple[jax.Array, jax.Array, PyTree]:
+  """`step_candidates` for a decoder loop `state` that holds `tokens`, `cache` and `node`."""
+  return step_candidates(
+      step_fn,
+      state['tokens'],
+      state['cache'],
+      state['node'],
+      constraint,
+      score_mode,
+      width,
+      **options,
+  )

@@ -152,7 +152,7 @@ def build_cid(
   items = sorted(inputs.all_items)
   graph = cooccurrence_graph(inputs.train_sequences, items)
   # BLAS and k-means here only see tall-skinny [items, n+10] arrays; multithreaded OpenBLAS /
-  # OpenMP spin on them (measured 8x slower on a shared 2-core machine) and they are
+  # OpenMP spin on them (several times slower on a shared 2-core machine) and they are
   # memory-bound anyway, so this runs single-threaded.
   with threadpool_limits(limits=1):
     paths, leaf = hierarchical_clusters(graph, k, n, seed)

@@ -22,12 +22,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from p5jax.errors import one_line
+
 FORMAT_VERSION = 1
 
 
 def normalize_id_string(text: str) -> str:
   """Collapses runs of whitespace (including newlines) so lookups ignore spacing differences."""
-  return ' '.join(text.split())
+  return one_line(text)
 
 
 class ItemIndex:

@@ -99,8 +99,16 @@ def check_prepared(
   return result
 
 
+USAGE = """p5jax-leakcheck: does an ID scheme leak the test item? (a rule on ID strings vs popularity)
+usage: p5jax-leakcheck --prepared_dir=prepared/beauty --scheme=original [--k=5] [--params=k=500,n=20]
+       prints one summary line, then the result as JSON
+"""
+
+
 def console_main() -> None:
   from absl import app, flags
+
+  from p5jax.errors import own_help
 
   flags.DEFINE_string('prepared_dir', None, 'A prepared dataset directory.', required=True)
   flags.DEFINE_string(
@@ -121,4 +129,5 @@ def console_main() -> None:
     )
     print(json.dumps(result))
 
+  own_help(USAGE, (__name__,))
   app.run(main)

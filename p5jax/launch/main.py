@@ -1,7 +1,7 @@
 """`p5jax` command line: absl flags + gin run files -> train / eval / infer.
 
     p5jax --gin_file=models/<model>.gin --gin_file=runs/train.gin \
-      --gin.MIXTURE_OR_TASK_NAME=\"p5_beauty_pretrain\" --gin.MODEL_DIR=\"/tmp/run\" \
+      --gin.MIXTURE_OR_TASK_NAME=\"p5_beauty_pretrain\" --gin.MODEL_DIR=\"runs/beauty\" \
       --gin.TRAIN_STEPS=1000 "--gin.TASK_FEATURE_LENGTHS={'inputs': 512, 'targets': 64}"
 
 Bad gin bindings, a `--gin.NAME=` of a macro no gin file defines, unset required macros,
@@ -30,6 +30,7 @@ from p5jax.errors import (
     EXIT_USER_ERROR,
     UserError,
     define_verbose_flag,
+    own_help,
     report,
 )
 from p5jax.launch.gin_flags import (
@@ -77,6 +78,11 @@ flags.DEFINE_bool(
 )
 define_verbose_flag()
 
+USAGE = """p5jax: train, evaluate or run inference on P5 tasks as gin files configure it.
+usage: p5jax --gin_file=runs/demo.gin [--gin_file=...] [--gin.MACRO=VALUE ...] [--run_mode=...]
+       (e.g. --gin.MODEL_DIR="'runs/demo'"; --gin.X=V is --gin_bindings='X = V'); --helpfull: all
+"""
+
 
 def _initialize_distributed() -> None:
   import jax
@@ -98,7 +104,7 @@ def _check_tasks(run_mode: str) -> None:
   """Resolve the configured task/mixture names now, before models or data are built; this
   also registers gin-configured datasets, which checks the prepared dataset and its ID scheme.
   An unknown name is reported with the macro that holds it."""
-  from p5jax.training.data import DatasetConfig, resolve_task
+  from p5jax.training.data import DatasetConfig, UnknownTaskError, resolve_task
 
   module = query_macro('MIXTURE_OR_TASK_MODULE')
   for macro in ('MIXTURE_OR_TASK_NAME', 'EVAL_MIXTURE_OR_TASK_NAME'):
@@ -106,9 +112,7 @@ def _check_tasks(run_mode: str) -> None:
     if isinstance(name, str):
       try:
         resolve_task(DatasetConfig(name, None, 'train', 1, False, module=module))
-      except UserError:
-        raise
-      except ValueError as e:
+      except UnknownTaskError as e:  # name the macro that holds the name
         raise GinConfigError(str(e).replace('MIXTURE_OR_TASK_NAME', macro, 1)) from None
   final = _bound('train_lib.train.final_evaluation')
   if run_mode == 'train' and final and gin.query_parameter('train_lib.train.final_evaluation'):
@@ -207,6 +211,7 @@ def console_main() -> None:
 
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
   jax.config.parse_flags_with_absl()
+  own_help(USAGE, (__name__,))
   app.run(main, argv=rewrite_gin_args(sys.argv))
 
 

@@ -137,14 +137,16 @@ def _params_from_state(state: dict[str, np.ndarray], cfg: T5Config) -> dict[str,
     return {'scale': take(name, (e,))}
 
   relpos = (cfg.relative_attention_num_buckets, h)
-  encoder: dict[str, Any] = {
-      'relpos_bias': {
-          'rel_embedding': take(
-              'encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight', relpos
-          )
-      },
-      'encoder_norm': norm('encoder.final_layer_norm.weight'),
-  }
+
+  def stack(side: str) -> dict[str, Any]:
+    """The shared relative-position table and the final norm of the encoder or decoder."""
+    table = take(f'{side}.block.0.layer.0.SelfAttention.relative_attention_bias.weight', relpos)
+    return {
+        'relpos_bias': {'rel_embedding': table},
+        f'{side}_norm': norm(f'{side}.final_layer_norm.weight'),
+    }
+
+  encoder = stack('encoder')
   for i in range(cfg.num_encoder_layers):
     p = f'encoder.block.{i}.layer'
     encoder[f'layers_{i}'] = {
@@ -157,14 +159,7 @@ def _params_from_state(state: dict[str, np.ndarray], cfg: T5Config) -> dict[str,
     encoder['word_embedder'] = {
         'embedding': take('encoder.whole_word_embeddings.weight', (cfg.max_words, e))
     }
-  decoder: dict[str, Any] = {
-      'relpos_bias': {
-          'rel_embedding': take(
-              'decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight', relpos
-          )
-      },
-      'decoder_norm': norm('decoder.final_layer_norm.weight'),
-  }
+  decoder = stack('decoder')
   for i in range(cfg.num_decoder_layers):
     p = f'decoder.block.{i}.layer'
     decoder[f'layers_{i}'] = {

@@ -1,4 +1,5 @@
-"""The P5 prompt collection as data (spec §1): ids, families, seen/unseen flags, exact wording."""
+"""The P5 prompt collection as data (P5's `src/all_*_templates.py`): ids, families,
+seen/unseen flags, exact wording."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Mapping
 from p5jax.prompts import amazon, yelp
 from p5jax.prompts.template import FAMILIES, VARIANTS, Template
 
-# Prompts evaluated in the P5 paper (spec §1.2), per variant.
+# Prompts evaluated in the P5 paper (§5.3 and its notebooks), per variant; each family's last
+# prompt is held out of training (unseen), see `Template.seen`.
 EVAL_TEMPLATES: Mapping[str, tuple[str, ...]] = types.MappingProxyType(
     {
         'amazon': (

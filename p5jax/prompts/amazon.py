@@ -1,4 +1,4 @@
-"""P5 Amazon templates: the exact code strings of P5 (`src/all_amazon_templates.py`, spec §1.3).
+"""P5 Amazon templates: the exact code strings of P5 (`src/all_amazon_templates.py`).
 
 The strings are benchmark inputs: spacing, `\\n` and punctuation are P5's, not prose.
 Positional `{}` of P5 are replaced by named slots in P5's argument order.

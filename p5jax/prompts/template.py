@@ -19,7 +19,8 @@ def _slot_names(text: str) -> tuple[str, ...]:
 class Template:
   """A P5 prompt: ``input``/``target`` are the code strings of P5 with named slots.
 
-  ``seen`` is False for the held-out prompts (spec §1.2) and for the zero-shot family Z.
+  ``seen`` is False for the held-out prompts (each family's last: Amazon 1-10, 2-13, 3-12, 4-4,
+  5-8; Yelp 1-10, 2-13, 3-10, 4-3, 5-8; P5's `train_task_list`) and for the zero-shot family Z.
   """
 
   id: str

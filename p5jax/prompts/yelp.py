@@ -1,24 +1,29 @@
-"""P5 Yelp templates: the exact code strings of P5 (`src/all_yelp_templates.py`, spec §1.5).
+"""P5 Yelp templates: the exact code strings of P5 (`src/all_yelp_templates.py`).
 
 The strings are benchmark inputs: spacing, `\\n` and punctuation are P5's, not prose.
 Positional `{}` of P5 are replaced by named slots in P5's argument order.
 """
 
+import dataclasses
+
+from p5jax.prompts import amazon
 from p5jax.prompts.template import Template
+
+_AMAZON = {t.id: t for t in amazon.TEMPLATES}
 
 
 def _t(template_id: str, family: str, seen: bool, input_text: str, target_text: str) -> Template:
   return Template(template_id, family, input_text, target_text, seen, 'yelp')
 
 
+def _amazon(template_id: str, yelp_id: str | None = None) -> Template:
+  """Amazon's `template_id` where P5's Yelp code string is the same (every direct prompt, some
+  rating ones, 4-2, and 3-12 as Yelp's 3-10)."""
+  return dataclasses.replace(_AMAZON[template_id], id=yelp_id or template_id, variant='yelp')
+
+
 TEMPLATES: tuple[Template, ...] = (
-    _t(
-        '1-1',
-        'rating',
-        True,
-        'Which star rating will user_{user_id} give item_{item_id} ? ( 1 being lowest and 5 being highest )',
-        '{star_rating}',
-    ),
+    _amazon('1-1'),
     _t(
         '1-2',
         'rating',
@@ -26,20 +31,8 @@ TEMPLATES: tuple[Template, ...] = (
         'How will user_{user_id} rate this business : {item_title} ? ( 1 being lowest and 5 being highest )',
         '{star_rating}',
     ),
-    _t(
-        '1-3',
-        'rating',
-        True,
-        'Will user_{user_id} give item_{item_id} a {star_rating}-star rating ? ( 1 being lowest and 5 being highest )',
-        '{yes_no}',
-    ),
-    _t(
-        '1-4',
-        'rating',
-        True,
-        'Does user_{user_id} like or dislike item_{item_id} ?',
-        '{like_dislike}',
-    ),
+    _amazon('1-3'),
+    _amazon('1-4'),
     _t(
         '1-5',
         'rating',
@@ -47,13 +40,7 @@ TEMPLATES: tuple[Template, ...] = (
         'Predict the user_{user_id}’s preference on item_{item_id} ( {item_title} ) \n -1 \n -2 \n -3 \n -4 \n -5',
         '{star_rating}',
     ),
-    _t(
-        '1-6',
-        'rating',
-        True,
-        'What star rating do you think {user_desc} will give item_{item_id} ? ( 1 being lowest and 5 being highest )',
-        '{star_rating}',
-    ),
+    _amazon('1-6'),
     _t(
         '1-7',
         'rating',
@@ -61,14 +48,8 @@ TEMPLATES: tuple[Template, ...] = (
         'How will {user_desc} rate this business : {item_title} ? ( 1 being lowest and 5 being highest )',
         '{star_rating}',
     ),
-    _t(
-        '1-8',
-        'rating',
-        True,
-        'Will {user_desc} give a {star_rating}-star rating for {item_title} ? ( 1 being lowest and 5 being highest )',
-        '{yes_no}',
-    ),
-    _t('1-9', 'rating', True, 'Does {user_desc} like or dislike {item_title} ?', '{like_dislike}'),
+    _amazon('1-8'),
+    _amazon('1-9'),
     _t(
         '1-10',
         'rating',
@@ -230,13 +211,7 @@ TEMPLATES: tuple[Template, ...] = (
         'Using the word {feature} , write a {star_rating}-star explanation for user_{user_id} about item_{item_id}',
         '{explanation}',
     ),
-    _t(
-        '3-10',
-        'explanation',
-        False,
-        'According to the feature word {feature} , generate a {star_rating}-star explanation for {user_desc} about item_{item_id}',
-        '{explanation}',
-    ),
+    _amazon('3-12', yelp_id='3-10'),
     _t(
         '4-1',
         'review',
@@ -244,13 +219,7 @@ TEMPLATES: tuple[Template, ...] = (
         'Predict the associated rating score of the review written by user_{user_id} ( 1 being lowest and 5 being highest ) : \n {review_body}',
         '{star_rating}',
     ),
-    _t(
-        '4-2',
-        'review',
-        True,
-        'Given the following review written by user_{user_id} : \n {review_body} \n Can you predict the associated star rating ? ( 1 being lowest and 5 being highest )',
-        '{star_rating}',
-    ),
+    _amazon('4-2'),
     _t(
         '4-3',
         'review',
@@ -258,54 +227,12 @@ TEMPLATES: tuple[Template, ...] = (
         'According to the following review written by {user_desc} : \n {review_body} \n Predict the associated star rating ( 1 being lowest and 5 being highest )',
         '{star_rating}',
     ),
-    _t(
-        '5-1',
-        'direct',
-        True,
-        'Will user_{user_id} likely to interact with item_{item_id} ?',
-        '{yes_no}',
-    ),
-    _t('5-2', 'direct', True, 'Shall we recommend item_{item_id} to {user_desc} ?', '{yes_no}'),
-    _t(
-        '5-3',
-        'direct',
-        True,
-        'For {user_desc}, do you think it is good to recommend {item_title} ?',
-        '{yes_no}',
-    ),
-    _t(
-        '5-4',
-        'direct',
-        True,
-        'I would like to recommend some items for user_{user_id} . Is the following item a good choice ? \n {item_title}',
-        '{yes_no}',
-    ),
-    _t(
-        '5-5',
-        'direct',
-        True,
-        'Which item of the following to recommend for {user_desc} ? \n {candidates}',
-        '{groundtruth_item_ids}',
-    ),
-    _t(
-        '5-6',
-        'direct',
-        True,
-        'Choose the best item from the candidates to recommend for {user_desc} ? \n {candidates}',
-        '{groundtruth_item_ids}',
-    ),
-    _t(
-        '5-7',
-        'direct',
-        True,
-        'Pick the most suitable item from the following list and recommend to user_{user_id} : \n {candidates}',
-        '{groundtruth_item_ids}',
-    ),
-    _t(
-        '5-8',
-        'direct',
-        False,
-        'We want to make recommendation for user_{user_id} .  Select the best item from these candidates : \n {candidates}',
-        '{groundtruth_item_ids}',
-    ),
+    _amazon('5-1'),
+    _amazon('5-2'),
+    _amazon('5-3'),
+    _amazon('5-4'),
+    _amazon('5-5'),
+    _amazon('5-6'),
+    _amazon('5-7'),
+    _amazon('5-8'),
 )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from p5jax.prompts import FAMILIES
 from p5jax.tasks.registry import register_dataset
 
-DEMO_FAMILIES = ('rating', 'sequential', 'explanation', 'review', 'direct', 'zeroshot')
+DEMO_FAMILIES = FAMILIES  # the demo has every family
 # Collaborative IDs (`<c3> 7`): items bought together share their first token, so "an item like
 # the last one" is a copy of one token. With P5's sequential IDs the same 700 steps stayed at the
 # popularity prior (bench/RESULTS.md §4).

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from p5jax.errors import UserError
 from p5jax.prompts import Template
 from p5jax.tasks import sampling
 from p5jax.tasks.context import DatasetContext
@@ -16,7 +17,6 @@ TRAIN_PER_USER = 15  # P5 train_sample_numbers['traditional'] = (10, 5)
 # P5's separate yes/no model (pretrain_group5_part1.py), whose 5-1/5-4 numbers the paper
 # publishes: prompts 5-1..5-4 only, sample_numbers['traditional'] = (100, 5).
 YES_NO_TRAIN_PER_USER = 100
-NUM_NEGATIVES = 99  # when a manifest does not say (p5jax-prepare --num_negatives writes it)
 
 
 def positive_item(rng: np.random.Generator, items: Sequence[int], split: str) -> int | None:
@@ -27,8 +27,15 @@ def positive_item(rng: np.random.Generator, items: Sequence[int], split: str) ->
 
 
 def num_negatives(ctx: DatasetContext) -> int:
-  """Negatives per candidate list: the prepared dataset's count (manifest `num_negatives`)."""
-  return int(ctx.dataset.manifest.get('num_negatives', NUM_NEGATIVES))
+  """Negatives per candidate list: the prepared dataset's count (manifest `num_negatives`,
+  which `p5jax-prepare` writes)."""
+  count = ctx.dataset.manifest.get('num_negatives')
+  if count is None:
+    raise UserError(
+        f'the manifest of {getattr(ctx.dataset, "path", "the prepared dataset")} has no num_negatives: prepare the data again with '
+        'p5jax-prepare'
+    )
+  return int(count)
 
 
 def _negatives(

@@ -8,7 +8,7 @@ lookup. It registers the dataset bound to ``configured_dataset`` in the dataset 
 
     p5jax.tasks.from_gin.configured_dataset:
       name = 'beauty'
-      prepared_dir = '/data/p5/beauty'
+      prepared_dir = 'prepared/beauty'
       id_scheme = 'cid'
 
 ``dataset_vocabulary(name)`` gives the registered dataset's vocabulary for ``VOCABULARY`` and

@@ -5,14 +5,14 @@
 (splits train, validation), mixtures ``p5_<name>_pretrain`` / ``_eval`` / ``_zeroshot`` and one
 ``p5_<name>_<family>_eval`` per family (that family's evaluated prompts, e.g. 2-3 and 2-13).
 ``p5_<name>_direct_yes_no_train`` (prompts 5-1..5-4, 100 per user and epoch) and the mixture
-``p5_<name>_direct_yes_no_eval`` (5-1, 5-4) are P5's separate yes/no model (P5_SPEC §2.5).
+``p5_<name>_direct_yes_no_eval`` (5-1, 5-4) are P5's separate yes/no model
+(its `pretrain_group5_part1.py`, whose 5-1/5-4 numbers the paper publishes).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
@@ -22,12 +22,17 @@ import seqio
 from p5jax import prompts
 from p5jax.prompts import Template
 from p5jax.tasks import decoding, direct, evaluation, families
-from p5jax.tasks.context import OVERLONG_ACTIONS, SEQUENTIAL_CUTS, DatasetContext
+from p5jax.tasks.context import OVERLONG_ACTIONS, SEQUENTIAL_CUTS
+from p5jax.tasks.contexts import (
+    ContextSpec,
+    PreparedDir,
+    load_manifest,
+    manifest_variant,
+    model_file,
+    resolve_dir,
+)
 from p5jax.tasks.source import PromptExamplesSource
 from p5jax.tasks.vocabulary import LazySentencePieceVocabulary
-from p5jax.tasks.word_cache import WordCachedEncoder
-
-PreparedDir = str | os.PathLike | Callable[[], str]
 
 _LOCK = threading.Lock()
 _REGISTERED: dict[str, tuple] = {}  # dataset name -> (arguments, task names, mixture names)
@@ -52,102 +57,6 @@ def task_info(task_name: str) -> TaskInfo:
   if task_name not in _SPECS:
     raise KeyError(f'{task_name!r} is not a registered P5 task')
   return _SPECS[task_name]
-
-
-def _resolve(prepared_dir: PreparedDir) -> str:
-  return os.fspath(prepared_dir() if callable(prepared_dir) else prepared_dir)
-
-
-def _read_manifest(prepared_dir: str) -> dict:
-  from p5jax.data.prepared import read_manifest
-
-  return read_manifest(prepared_dir)
-
-
-@functools.cache
-def _vocabulary(
-    prepared_dir: PreparedDir, scheme: str, base_spm_model: str | None = None
-) -> seqio.SentencePieceVocabulary:
-  from p5jax.vocab import build_vocabulary
-
-  return build_vocabulary(_resolve(prepared_dir), scheme, base_model=base_spm_model)
-
-
-@functools.cache
-def _encoder(
-    prepared_dir: PreparedDir, scheme: str, base_spm_model: str | None = None
-) -> WordCachedEncoder:
-  vocab = _vocabulary(prepared_dir, scheme, base_spm_model)
-  return WordCachedEncoder(vocab.tokenizer, vocab.sp_model)
-
-
-def _model_file(prepared_dir: PreparedDir, scheme: str, base_spm_model: str | None = None) -> str:
-  return _vocabulary(prepared_dir, scheme, base_spm_model).sentencepiece_model_file
-
-
-@dataclasses.dataclass(frozen=True)
-class ContextSpec:
-  """How to build a registered dataset's ``DatasetContext``: a picklable, hashable callable (a
-  worker process rebuilds the same context from it). Contexts are cached per spec."""
-
-  prepared_dir: PreparedDir
-  scheme: str
-  protocol: str | None
-  seed: int
-  variant: str | None
-  input_length: int
-  sequential_cut: str | None = None
-  overlong_templates: str = 'warn'
-  base_spm_model: str | None = None
-
-  def __call__(self) -> DatasetContext:
-    return _context(self)
-
-  def with_input_length(self, input_length: int) -> ContextSpec:
-    """The same dataset with histories fitted to ``input_length`` pieces."""
-    return dataclasses.replace(self, input_length=int(input_length))
-
-  def vocabulary(self) -> seqio.SentencePieceVocabulary:
-    return _vocabulary(self.prepared_dir, self.scheme, self.base_spm_model)
-
-  def encoder(self) -> WordCachedEncoder:
-    """The vocabulary's exact per-word cached encoder (shared by this process's contexts)."""
-    return _encoder(self.prepared_dir, self.scheme, self.base_spm_model)
-
-
-@functools.cache
-def _dataset(prepared_dir: PreparedDir):
-  from p5jax.data import PreparedDataset
-
-  return PreparedDataset.load(_resolve(prepared_dir))
-
-
-@functools.cache
-def _index(prepared_dir: PreparedDir, scheme: str):
-  from p5jax.indexing import prepared_index
-
-  return prepared_index(_resolve(prepared_dir), scheme, _dataset(prepared_dir))
-
-
-@functools.cache
-def _context(spec: ContextSpec) -> DatasetContext:
-  """The context of ``spec``; contexts that differ only in lengths or cut share the loaded data."""
-  dataset = _dataset(spec.prepared_dir)
-  return DatasetContext(
-      dataset=dataset,
-      index=_index(spec.prepared_dir, spec.scheme),
-      variant=spec.variant or _variant(dataset.manifest),
-      protocol=spec.protocol or dataset.manifest.get('protocol', 'original'),
-      seed=spec.seed,
-      input_length=spec.input_length,
-      count_tokens=spec.encoder().count,
-      sequential_cut=spec.sequential_cut,
-      overlong_templates=spec.overlong_templates,
-  )
-
-
-def _variant(manifest: Mapping) -> str:
-  return 'yelp' if str(manifest.get('dataset', '')).lower().startswith('yelp') else 'amazon'
 
 
 def _p5_rate(family: str, context: ContextSpec) -> Callable[[seqio.Task], float]:
@@ -262,11 +171,11 @@ def register_dataset(
       return _REGISTERED[name][1]
     _remove(name)
     if families_present is None or variant is None or protocol is None:
-      manifest = _read_manifest(_resolve(prepared_dir))
+      manifest = load_manifest(resolve_dir(prepared_dir))
       from p5jax.data.prepared import require_index
 
-      require_index(_resolve(prepared_dir), id_scheme, manifest)  # fail before any work
-      variant = variant or _variant(manifest)
+      require_index(resolve_dir(prepared_dir), id_scheme, manifest)  # fail before any work
+      variant = variant or manifest_variant(manifest)
       families_present = families_present or families.available_families(manifest, variant)
       protocol = protocol or manifest.get('protocol', 'original')
     context = ContextSpec(
@@ -281,7 +190,7 @@ def register_dataset(
         base_spm_model,
     )
     vocab = LazySentencePieceVocabulary(
-        functools.partial(_model_file, prepared_dir, id_scheme, base_spm_model)
+        functools.partial(model_file, prepared_dir, id_scheme, base_spm_model)
     )
     common = dict(
         preprocessors=_PREPROCESSORS,

@@ -1,4 +1,5 @@
-"""The random draws of P5's example construction (spec §2.4), as pure functions of a generator."""
+"""The random draws of P5's example construction (its `pretrain_data.py`), as pure functions
+of a generator."""
 
 from __future__ import annotations
 

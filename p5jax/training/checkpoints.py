@@ -19,33 +19,27 @@ elsewhere) is restored with a warning that it is unverified. Paths go through `p
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from typing import Any
 
 import jax
-import numpy as np
 import orbax.checkpoint as ocp
 from etils import epath
 from jax.experimental import multihost_utils
 
 from p5jax import paths
-from p5jax.errors import UserError
+from p5jax.errors import one_line
+from p5jax.training.checksums import CHECKSUMS as CHECKSUMS
+from p5jax.training.checksums import CheckpointError as CheckpointError
+from p5jax.training.checksums import DamagedCheckpointError as DamagedCheckpointError
+from p5jax.training.checksums import verify_checksums as verify_checksums
+from p5jax.training.checksums import write_checksums as write_checksums
+from p5jax.training.multihost import on_process_zero
 
 _STEP_PREFIX = 'checkpoint'
-CHECKSUMS = 'p5jax-checksums.json'
 DAMAGED_PREFIX = 'damaged_'
 FALLBACK_MACRO = 'FALLBACK_TO_PREVIOUS_CHECKPOINT'
 _TMP_SUFFIX = '.orbax-checkpoint-tmp'  # orbax's name for a step directory not yet committed
-_ORBAX_STEP_METADATA = '_CHECKPOINT_METADATA'  # orbax updates it at commit: not checksummed
-
-
-class CheckpointError(UserError, RuntimeError):
-  """A checkpoint could not be used; the message names its path."""
-
-
-class DamagedCheckpointError(CheckpointError):
-  """A checkpoint's files fail their checksums or cannot be read (an earlier one may do)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +66,6 @@ class RestoreCheckpointConfig:
   """
 
   path: str | None = None
-  mode: str = 'latest'
   fallback_to_scratch: bool = False
   fallback_to_previous: bool = False
 
@@ -85,64 +78,6 @@ class CheckpointConfig:
 
 def checkpoint_dir(directory: str | epath.Path, step: int) -> epath.Path:
   return paths.path(directory) / f'{_STEP_PREFIX}_{step}'
-
-
-def write_checksums(step_dir: str | epath.Path) -> None:
-  """Writes `step_dir/p5jax-checksums.json`: the sha256 of every file under `step_dir` but
-  orbax's step metadata (which orbax rewrites when it commits)."""
-  root = paths.path(step_dir)
-  files = {}
-  for directory, _, names in root.walk():
-    for name in names:
-      file = directory / name
-      rel = str(file.relative_to(root))
-      if rel not in (CHECKSUMS, _ORBAX_STEP_METADATA):
-        files[rel] = paths.sha256_file(file)
-  text = json.dumps({'format': 1, 'files': dict(sorted(files.items()))}, indent=1)
-  paths.write_text_atomic(root / CHECKSUMS, text + '\n')
-
-
-def verify_checksums(step_dir: str | epath.Path) -> bool:
-  """True when every file listed in `step_dir`'s checksums matches; False when the checkpoint
-  has no checksums (unverified); a `CheckpointError` naming the first file that differs."""
-  root = paths.path(step_dir)
-  sums = root / CHECKSUMS
-  if not sums.exists():
-    return False
-  try:
-    listed = json.loads(sums.read_bytes())['files']
-  except (ValueError, KeyError, TypeError):
-    raise DamagedCheckpointError(
-        f'checkpoint {root} is damaged: {CHECKSUMS} is unreadable'
-    ) from None
-  for rel, digest in listed.items():
-    file = root / rel
-    if not file.exists():
-      raise DamagedCheckpointError(f'checkpoint {root} is damaged: {rel} is missing')
-    if paths.sha256_file(file) != digest:
-      raise DamagedCheckpointError(
-          f'checkpoint {root} is damaged: {rel} differs from the checksum written when it was '
-          'saved'
-      )
-  return True
-
-
-def _agreed(fn, what: str) -> Any:
-  """`fn()` on process 0, its success agreed by every process (a failure raises everywhere)."""
-  result, error = None, None
-  if jax.process_index() == 0:
-    try:
-      result = fn()
-    except DamagedCheckpointError as e:
-      error = e
-  if jax.process_count() > 1:
-    ok = int(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
-    if not ok and error is None:
-      raise DamagedCheckpointError(f'{what}: failed on process 0 (see its log)')
-    result = bool(multihost_utils.broadcast_one_to_all(np.int32(bool(result))))
-  if error is not None:
-    raise error
-  return result
 
 
 def with_fallback_hint(
@@ -168,7 +103,6 @@ class Checkpointer:
       directory: str,
       keep: int | None = None,
       async_save: bool = True,
-      read_only: bool = False,
   ):
     self.directory = paths.as_str(directory)
     self._async = async_save
@@ -176,9 +110,8 @@ class Checkpointer:
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep,
         step_prefix=_STEP_PREFIX,
-        create=not read_only,
+        create=True,
         enable_async_checkpointing=async_save,
-        read_only=read_only,
         async_options=(
             ocp.options.AsyncOptions(post_finalization_callback=self._on_written)
             if async_save
@@ -217,9 +150,7 @@ class Checkpointer:
     except Exception:  # a failure here must not kill training; the checkpoint stays unverified
       logging.exception('could not write the checksums of %s', final)
 
-  def save(
-      self, step: int, state: dict[str, Any], input_state: dict[str, Any], force: bool = True
-  ) -> None:
+  def save(self, step: int, state: dict[str, Any], input_state: dict[str, Any]) -> None:
     self._manager.wait_until_finished()  # one save in flight: `_pending` names it
     self._pending = step
     self._manager.save(
@@ -227,7 +158,7 @@ class Checkpointer:
         args=ocp.args.Composite(
             state=ocp.args.StandardSave(state), input=ocp.args.JsonSave(input_state)
         ),
-        force=force,
+        force=True,  # the caller decides when to save (every period, at the end, on SIGTERM)
     )
     if not self._async:
       self._on_written()
@@ -240,7 +171,9 @@ class Checkpointer:
     logged); a `CheckpointError` naming it and the previous checkpoint when it is damaged."""
     step_dir = self.step_dir(step)
     try:
-      verified = _agreed(lambda: verify_checksums(step_dir), f'verifying {step_dir}')
+      verified = on_process_zero(
+          lambda: verify_checksums(step_dir), f'verifying {step_dir}', DamagedCheckpointError
+      )
     except DamagedCheckpointError as e:
       raise self._hint(e, step) from None
     if not verified:
@@ -302,7 +235,7 @@ class Checkpointer:
 
 def _brief(error: Exception) -> str:
   """An exception in one short line (orbax/tensorstore messages can span many)."""
-  text = ' '.join(str(error).split())
+  text = one_line(str(error))
   return f'{type(error).__name__}: {text[:300]}'
 
 
@@ -343,6 +276,13 @@ def checkpoint_step(path: str) -> int:
   return _step_of(_candidates(path)[0])
 
 
+def restore_config(cfg: RestoreCheckpointConfig | None, model_dir: str) -> RestoreCheckpointConfig:
+  """`cfg` (default: the default config) reading `model_dir` when it names no path; its other
+  settings (e.g. `fallback_to_previous`) are kept."""
+  cfg = cfg or RestoreCheckpointConfig()
+  return cfg if cfg.path is not None else dataclasses.replace(cfg, path=model_dir)
+
+
 def restore_params(cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
   """Params from `cfg.path` placed like `fresh_params`; see `RestoreCheckpointConfig`.
 
@@ -376,7 +316,9 @@ def restore_params_and_step(cfg: RestoreCheckpointConfig, fresh_params: Any) -> 
 
 
 def _params_from(checkpoint: epath.Path, cfg: RestoreCheckpointConfig, fresh_params: Any) -> Any:
-  if not _agreed(lambda: verify_checksums(checkpoint), f'verifying {checkpoint}'):
+  if not on_process_zero(
+      lambda: verify_checksums(checkpoint), f'verifying {checkpoint}', DamagedCheckpointError
+  ):
     logging.warning('%s has no %s: restoring it unverified', checkpoint, CHECKSUMS)
   state_dir = checkpoint / 'state' if (checkpoint / 'state').is_dir() else checkpoint
   try:

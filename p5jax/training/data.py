@@ -20,6 +20,7 @@ import numpy as np
 import seqio
 import tensorflow as tf
 
+from p5jax.errors import UserError
 from p5jax.training.partitioning import DataLayout
 
 
@@ -82,8 +83,13 @@ def import_task_module(cfg: DatasetConfig) -> None:
       register()
 
 
+class UnknownTaskError(UserError, ValueError):
+  """`MIXTURE_OR_TASK_NAME` names no registered seqio task or mixture."""
+
+
 def resolve_task(cfg: DatasetConfig) -> seqio.Task | seqio.Mixture:
-  """The registered task/mixture, or a `ValueError` naming the missing name and a few known."""
+  """The registered task/mixture, or an `UnknownTaskError` naming the missing name and a few
+  known ones."""
   import_task_module(cfg)
   name = cfg.mixture_or_task_name
   if name in seqio.MixtureRegistry.names():
@@ -93,22 +99,20 @@ def resolve_task(cfg: DatasetConfig) -> seqio.Task | seqio.Mixture:
   known = sorted(set(seqio.TaskRegistry.names()) | set(seqio.MixtureRegistry.names()))
   close = [k for k in known if k.startswith(name.split('_')[0])][:8] or known[:8]
   hint = f' (module={cfg.module!r} was imported)' if cfg.module else ''
-  raise ValueError(
+  raise UnknownTaskError(
       f'MIXTURE_OR_TASK_NAME {name!r} is not a registered seqio task or '
       f'mixture{hint}; e.g. {close}'
   )
 
 
-def feature_converter(model: Any, pack: bool) -> seqio.FeatureConverter:
-  cls = getattr(model, 'FEATURE_CONVERTER_CLS', seqio.EncDecFeatureConverter)
-  return cls(pack=pack)
+def feature_converter(pack: bool) -> seqio.FeatureConverter:
+  """seqio's encoder-decoder converter (the one model family p5jax trains)."""
+  return seqio.EncDecFeatureConverter(pack=pack)
 
 
 def model_input_shapes(model: Any, cfg: DatasetConfig) -> dict[str, tuple[int, int]]:
   """Global shapes of the model features, for initialising the model."""
-  lengths = feature_converter(model, cfg.pack).get_model_feature_lengths(
-      dict(cfg.task_feature_lengths)
-  )
+  lengths = feature_converter(cfg.pack).get_model_feature_lengths(dict(cfg.task_feature_lengths))
   return {k: (cfg.batch_size, v) for k, v in lengths.items()}
 
 
@@ -120,7 +124,7 @@ def get_dataset(
   if cfg.batch_size % layout.num_shards:
     raise ValueError(f'batch_size={cfg.batch_size} not divisible by {layout.num_shards} hosts')
   task = resolve_task(cfg)
-  converter = feature_converter(model, cfg.pack)
+  converter = feature_converter(cfg.pack)
   if (
       cfg.example_stream
       and cfg.split == 'train'

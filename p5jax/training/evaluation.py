@@ -19,7 +19,11 @@ import seqio
 
 from p5jax import paths
 from p5jax.metrics.tables import format_blocks
-from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params_and_step
+from p5jax.training.checkpoints import (
+    RestoreCheckpointConfig,
+    restore_config,
+    restore_params_and_step,
+)
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
 from p5jax.training.infer_fns import ModelFns
 from p5jax.training.partitioning import Partitioner
@@ -91,7 +95,7 @@ class InferenceEvaluator:
       caps = [n for n in (num_examples, decoding.max_queries) if n is not None]
       self.evaluators[task.name] = seqio.Evaluator(
           task.name,
-          _InputsToLongest(feature_converter(model, pack=False)),
+          _InputsToLongest(feature_converter(pack=False)),
           eval_split=cfg.split,
           sequence_length=decoding.sequence_length(cfg.task_feature_lengths),
           num_examples=min(caps) * decoding.rows_per_query if caps else None,
@@ -153,23 +157,6 @@ class InferenceEvaluator:
     return results
 
 
-def _table_order(results: Results) -> list[str]:
-  """Task rows in their order, each followed by the extra rows named `<prefix>/<task>`."""
-  order = []
-  for name in results:
-    if '/' in name:
-      continue
-    order.append(name)
-    order.extend(n for n in results if '/' in n and n.split('/', 1)[1] == name)
-  return order + [n for n in results if n not in order]
-
-
-def format_table(results: Results) -> str:
-  """P5 layout: tasks as rows (each extra row, e.g. a baseline, under its task), metrics as
-  columns; one table per group of rows that share their metrics."""
-  return format_blocks({name: results[name] for name in _table_order(results)})
-
-
 def write_results(results: Results, output_dir: str) -> str:
   path = paths.output_file(paths.join(output_dir, 'results.json'), 'the results file')
   paths.write_text_atomic(path, json.dumps(results, indent=2, sort_keys=True))
@@ -199,9 +186,7 @@ def evaluate(
   partitioner = partitioner or Partitioner()
   resolve_task(dataset_cfg)
   output_dir = str(paths.ensure_dir(output_dir or paths.join(model_dir, 'eval'), 'EVAL_OUTPUT_DIR'))
-  restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
-  if restore_cfg.path is None:
-    restore_cfg = RestoreCheckpointConfig(path=model_dir)
+  restore_cfg = restore_config(restore_checkpoint_cfg, model_dir)
   evaluator = InferenceEvaluator(
       dataset_cfg,
       model,
@@ -222,6 +207,6 @@ def evaluate(
   results.update(evaluator.extra_rows())
   if jax.process_index() == 0:
     path = write_results(results, output_dir)
-    print(format_table(results))
+    print(format_blocks(results))
     print(path, flush=True)
   return results

@@ -10,7 +10,7 @@ import numpy as np
 import seqio
 
 from p5jax import paths as p5_paths
-from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_params
+from p5jax.training.checkpoints import RestoreCheckpointConfig, restore_config, restore_params
 from p5jax.training.data import DatasetConfig, feature_converter, resolve_task
 from p5jax.training.infer_fns import ModelFns
 from p5jax.training.partitioning import Partitioner
@@ -46,10 +46,8 @@ def infer(
   tasks = seqio.get_subtasks(resolve_task(dataset_cfg))
   output_dir = output_dir or p5_paths.join(model_dir, 'infer')
   p5_paths.ensure_dir(output_dir, 'INFER_OUTPUT_DIR')
-  restore_cfg = restore_checkpoint_cfg or RestoreCheckpointConfig(path=model_dir)
-  if restore_cfg.path is None:
-    restore_cfg = RestoreCheckpointConfig(path=model_dir)
-  converter = feature_converter(model, pack=False)
+  restore_cfg = restore_config(restore_checkpoint_cfg, model_dir)
+  converter = feature_converter(pack=False)
   lengths = converter.get_model_feature_lengths(dict(dataset_cfg.task_feature_lengths))
   input_shapes = {k: (dataset_cfg.batch_size, v) for k, v in lengths.items()}
   params = restore_params(restore_cfg, abstract_params(model, partitioner, input_shapes))

@@ -79,16 +79,7 @@ class DataLayout:
     return self.batch_size // self.num_shards
 
 
-def _mesh_shape(
-    num_devices: int, num_partitions: int | None, model_parallel_submesh: Sequence[int] | None
-) -> tuple[int, int]:
-  if model_parallel_submesh is not None:
-    if num_partitions is not None and num_partitions != int(np.prod(model_parallel_submesh)):
-      raise ValueError(
-          f'num_partitions={num_partitions} disagrees with '
-          f'model_parallel_submesh={tuple(model_parallel_submesh)}'
-      )
-    num_partitions = int(np.prod(model_parallel_submesh))
+def _mesh_shape(num_devices: int, num_partitions: int | None) -> tuple[int, int]:
   num_partitions = num_partitions or 1
   if num_devices % num_partitions:
     raise ValueError(
@@ -103,7 +94,6 @@ class Partitioner:
   Args:
     num_partitions: model-parallel ways (size of the 'model' axis, default 1); the rest is
       'data'.
-    model_parallel_submesh: alternative to `num_partitions` (T5X name); its product is used.
     logical_axis_rules: logical -> mesh axis rules (see `standard_logical_axis_rules`).
     devices: devices to use (default: all global devices).
   """
@@ -111,12 +101,11 @@ class Partitioner:
   def __init__(
       self,
       num_partitions: int | None = None,
-      model_parallel_submesh: Sequence[int] | None = None,
       logical_axis_rules: LogicalAxisRules | None = None,
       devices: Sequence[jax.Device] | None = None,
   ):
     devices = list(devices) if devices is not None else jax.devices()
-    data, model = _mesh_shape(len(devices), num_partitions, model_parallel_submesh)
+    data, model = _mesh_shape(len(devices), num_partitions)
     # Auto axes: XLA propagates shardings from the in/out shardings and the logical
     # constraints (jax.make_mesh defaults to Explicit sharding-in-types otherwise).
     self.mesh: Mesh = jax.make_mesh(
@@ -152,14 +141,6 @@ class Partitioner:
     """Shardings for a (possibly boxed) abstract pytree; unannotated leaves are replicated."""
     specs = nn.get_partition_spec(abstract_tree)
     return self.logical_to_sharding(specs)
-
-  def mesh_axes(self, abstract_tree: Any) -> Any:
-    """Mesh `PartitionSpec` per leaf (what `model-info.txt` prints)."""
-    return jax.tree.map(
-        lambda s: s.spec,
-        self.sharding_of_abstract(abstract_tree),
-        is_leaf=lambda x: isinstance(x, NamedSharding),
-    )
 
   @property
   def data_sharding(self) -> NamedSharding:

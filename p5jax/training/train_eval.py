@@ -10,8 +10,9 @@ import numpy as np
 import seqio
 from clu import metric_writers
 
+from p5jax.metrics.tables import format_blocks
 from p5jax.training.data import DatasetConfig, get_dataset, resolve_task
-from p5jax.training.evaluation import InferenceEvaluator, format_table
+from p5jax.training.evaluation import InferenceEvaluator
 from p5jax.training.partitioning import DataLayout
 from p5jax.training.trainer import Trainer
 
@@ -88,4 +89,4 @@ class PeriodicEvaluator:
     if self.inference_evaluator is not None:
       results = self.inference_evaluator.evaluate(params, step)
       if jax.process_index() == 0:
-        print(format_table(results), flush=True)
+        print(format_blocks(results), flush=True)

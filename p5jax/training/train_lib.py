@@ -27,6 +27,7 @@ from p5jax.training.data import (
     resumable_batches,
 )
 from p5jax.training.evaluation import InferenceEvaluator, TaskDecodingParams
+from p5jax.training.multihost import on_process_zero
 from p5jax.training.optimizers import Optimizer, p5_adamw
 from p5jax.training.partitioning import Partitioner
 from p5jax.training.preemption import DEFAULT_CHECK_EVERY, preemption_watcher
@@ -96,23 +97,6 @@ def _check_finite(metrics: dict[str, Any], step: int, checkpointer: ckpt_lib.Che
   return host
 
 
-def _on_all_processes(fn: Callable[[], Any], what: str) -> Any:
-  """`fn()` on process 0; a `UserError` it raises stops every process."""
-  result, error = None, None
-  if jax.process_index() == 0:
-    try:
-      result = fn()
-    except UserError as e:
-      error = e
-  if jax.process_count() > 1:
-    ok = int(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
-    if not ok and error is None:
-      raise UserError(f'{what} failed on process 0 (see its log)')
-  if error is not None:
-    raise error
-  return result
-
-
 def train(
     *,
     model: Any,
@@ -159,14 +143,14 @@ def train(
     if cfg is not None:
       resolve_task(cfg)  # fail on a bad name before any work
   model_dir = paths.as_str(model_dir)
-  _on_all_processes(lambda: paths.ensure_dir(model_dir, 'MODEL_DIR'), 'creating MODEL_DIR')
+  on_process_zero(lambda: paths.ensure_dir(model_dir, 'MODEL_DIR'), 'creating MODEL_DIR')
   partitioner = partitioner or Partitioner()
   checkpoint_cfg = checkpoint_cfg or ckpt_lib.CheckpointConfig()
   save_cfg = checkpoint_cfg.save or ckpt_lib.SaveCheckpointConfig(period=total_steps)
   restore_cfg = checkpoint_cfg.restore
   with contextlib.ExitStack() as cleanup:  # on the way out: close the checkpointer, unlock
     lock = run_lock.RunLock(model_dir)
-    _on_all_processes(lock.acquire, 'locking MODEL_DIR')
+    on_process_zero(lock.acquire, 'locking MODEL_DIR')
     if jax.process_index() == 0:
       cleanup.callback(lock.release)
     checkpointer = ckpt_lib.Checkpointer(

@@ -5,8 +5,6 @@ import math
 import pytest
 
 from p5jax.metrics import (
-    format_blocks,
-    format_table,
     make_text_metric,
     p5_corpus_bleu,
     p5_rouge,
@@ -40,32 +38,6 @@ def test_library_protocol_agrees_on_identical_text_and_differs_on_sets():
   assert lib['ROUGE-1'] == pytest.approx(100 * 2 / 3)  # rouge-score counts n-grams
   with pytest.raises(ValueError, match='protocol'):
     text_metrics(['a'], ['a'], protocol='bogus')
-
-
-def test_table_layout():
-  table = format_table(
-      {'2-3': {'HR@5': 0.05, 'NDCG@5': 0.037}, '2-13': {'HR@5': 0.049}}, title='Beauty'
-  )
-  lines = table.splitlines()
-  assert lines[0] == '**Beauty**'
-  assert lines[2].split('|')[1:-1] == [' Prompt ', ' HR@5   ', ' NDCG@5 ']
-  assert '0.0370' in lines[4] and lines[5].rstrip().endswith('-      |')
-
-
-def test_blocks_group_rows_by_their_metrics():
-  blocks = format_blocks(
-      {
-          'a': {'HR@5': 0.1},
-          'b': {'RMSE': 1.0, 'MAE': 0.5},
-          'popularity/a': {'HR@5': 0.2},
-      }
-  ).split('\n\n')
-  assert len(blocks) == 2
-  assert [line.split('|')[1].strip() for line in blocks[0].splitlines()[2:]] == [
-      'a',
-      'popularity/a',
-  ]
-  assert 'RMSE' in blocks[1].splitlines()[0]
 
 
 def test_p5_bleu2_for_review_summaries():

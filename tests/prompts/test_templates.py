@@ -1,7 +1,7 @@
 """Pins every P5 template: rendering a fixture equals P5's positional code string filled in order.
 
-The table holds P5's own code strings (positional ``{}``) and argument order from spec §1.3/§1.5,
-independent of the named-slot form stored in ``p5jax.prompts``.
+The table holds P5's own code strings (positional ``{}``) and argument order from P5's
+src/all_{amazon,yelp}_templates.py, independent of the named-slot form stored in ``p5jax.prompts``.
 """
 
 import pytest

@@ -11,6 +11,7 @@ from p5jax.data.prepared import FORMAT_VERSION, PreparedDataset, seal
 from p5jax.indexing.build import add_scheme
 
 NUM_USERS, NUM_ITEMS = 6, 120
+NUM_NEGATIVES = 99  # P5's count, as p5jax-prepare writes by default
 FIRST_ITEM = 11  # item numbers never collide with star ratings 1..5 in rendered text
 
 
@@ -101,7 +102,7 @@ def make_dataset(protocol: str = 'corrected', seed: int = 0) -> FakePreparedData
   for u, seq in sequences.items():
     pool = np.setdiff1d(all_items, seq)
     negatives[u] = {
-        s: [int(i) for i in rng.choice(pool, 99, replace=False)] for s in ('val', 'test')
+        s: [int(i) for i in rng.choice(pool, NUM_NEGATIVES, replace=False)] for s in ('val', 'test')
     }
   manifest = {
       'format_version': 1,
@@ -111,6 +112,7 @@ def make_dataset(protocol: str = 'corrected', seed: int = 0) -> FakePreparedData
       'num_items': NUM_ITEMS,
       'num_interactions': sum(map(len, sequences.values())),
       'num_reviews': len(reviews),
+      'num_negatives': NUM_NEGATIVES,
       'has_reviews': True,
       'has_explanations': True,
       'has_metadata': True,

@@ -1,6 +1,9 @@
 import collections
 
+import pytest
+
 from p5jax import prompts
+from p5jax.errors import UserError
 from p5jax.tasks import direct
 
 AMAZON = prompts.templates('amazon')
@@ -86,3 +89,10 @@ def test_negative_count_comes_from_the_manifest(make_context):
   assert direct.num_negatives(ctx) == 9
   out = next(iter(direct.examples(ctx, 'test', (AMAZON['5-5'],), 0, [3])))
   assert len(out['candidates']) == 10
+
+
+def test_a_manifest_without_the_negative_count_is_an_error(make_context, monkeypatch):
+  ctx = make_context('original')
+  monkeypatch.delitem(ctx.dataset.manifest, 'num_negatives')
+  with pytest.raises(UserError, match='num_negatives'):
+    direct.num_negatives(ctx)

@@ -14,10 +14,11 @@ import seqio
 
 from p5jax import decoding, models, tasks
 from p5jax.data.pipeline import prepare
+from p5jax.metrics.tables import format_blocks
 from p5jax.tasks.eval_decoding import p5_task_decoding
 from p5jax.tasks.popularity import popularity_rows
 from p5jax.training import DatasetConfig, Partitioner
-from p5jax.training.evaluation import InferenceEvaluator, format_table, write_results
+from p5jax.training.evaluation import InferenceEvaluator, write_results
 
 NAME = 'evalp5'
 ALL_ITEMS, CANDIDATES = f'p5_{NAME}_sequential_2_1', f'p5_{NAME}_sequential_2_7'
@@ -222,10 +223,10 @@ def test_results_have_popularity_rows_next_to_tasks(evaluator, params, tmp_path)
   results.update(popularity)
   stored = json.loads(open(write_results(results, str(tmp_path))).read())
   assert stored == results
-  table = format_table(results).splitlines()
+  table = format_blocks(results).splitlines()
   rows = [line.split('|')[1].strip() for line in table if line.startswith('|')]
-  assert rows[rows.index(ALL_ITEMS) + 1] == f'popularity/{ALL_ITEMS}'
-  assert rows[rows.index(YES_NO) + 1] == f'popularity/{YES_NO}'
+  assert rows[rows.index('2-1') + 1] == '2-1 popularity'  # sequential 2-1 (ALL_ITEMS)
+  assert rows[rows.index('5-1') + 1] == '5-1 popularity'  # direct 5-1 (YES_NO)
 
 
 def test_num_examples_counts_users_for_yes_no_tasks(evaluator):

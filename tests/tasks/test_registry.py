@@ -179,7 +179,8 @@ def test_register_from_gin(fixture_dir):
 
 
 def test_yes_no_model_task_draws_100_binary_prompts_per_user(registered):
-  """P5's separate yes/no model: 5-1..5-4 only, 100 examples per user and epoch (P5_SPEC §2.5)."""
+  """P5's separate yes/no model: 5-1..5-4 only, 100 examples per user and epoch
+  (P5's pretrain_group5_part1.py)."""
   ds = seqio.get_mixture_or_task('p5_fixture_direct_yes_no_train').get_dataset(
       LENGTHS, split='train', shuffle=False
   )

@@ -55,8 +55,6 @@ class TinySeq2Seq(nn.Module):
 class FakeEncoderDecoderModel:
   """T5X-style wrapper over `TinySeq2Seq` (token-mean cross-entropy)."""
 
-  FEATURE_CONVERTER_CLS = seqio.EncDecFeatureConverter
-
   def __init__(self, module: TinySeq2Seq, vocabulary=None):
     self.module = module
     self.input_vocabulary = self.output_vocabulary = vocabulary

@@ -17,6 +17,7 @@ from p5jax.training.checkpoints import (
     CheckpointError,
     RestoreCheckpointConfig,
     checkpoint_step,
+    restore_config,
     restore_params,
     restore_params_and_step,
     verify_checksums,
@@ -114,3 +115,10 @@ def test_a_checkpoint_without_checksums_is_restored_unverified(tmp_path, caplog)
   (tmp_path / 'checkpoint_5' / CHECKSUMS).unlink()
   restore_params(RestoreCheckpointConfig(path=str(tmp_path)), _fresh(Partitioner(2).mesh))
   assert 'restoring it unverified' in caplog.text
+
+
+def test_restore_config_defaults_the_path_and_keeps_the_fallback():
+  kept = restore_config(RestoreCheckpointConfig(fallback_to_previous=True), 'runs/x')
+  assert kept == RestoreCheckpointConfig(path='runs/x', fallback_to_previous=True)
+  assert restore_config(None, 'runs/x').path == 'runs/x'
+  assert restore_config(RestoreCheckpointConfig(path='runs/y'), 'runs/x').path == 'runs/y'

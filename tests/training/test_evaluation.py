@@ -9,8 +9,9 @@ import flax.linen as nn
 import jax
 import pytest
 
+from p5jax.metrics.tables import format_blocks
 from p5jax.training import DatasetConfig, Partitioner
-from p5jax.training.evaluation import InferenceEvaluator, format_table
+from p5jax.training.evaluation import InferenceEvaluator
 from p5jax.training.task_decoding import TaskDecoding
 from tests.training import seqio_fixtures
 from tests.training.fakes import FakeEncoderDecoderModel, TinySeq2Seq
@@ -56,7 +57,7 @@ def test_records_set_lengths_caps_and_extra_rows(task):
   rows = evaluator.extra_rows()
   assert rows == {f'baseline/{task}': {'sequence_accuracy': 6.0}}  # min(10, 6) queries
   assert seen['decoding'].max_decode_len == 3
-  table = format_table({**rows, **results})
+  table = format_blocks({**rows, **results})
   names = [line.split('|')[1].strip() for line in table.splitlines()[2:]]
   assert names == [task, f'baseline/{task}']  # the extra row under its task
 

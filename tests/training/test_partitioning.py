@@ -15,10 +15,6 @@ from tests.training.fakes import INPUT_SHAPES, random_batch, tiny_t5
 
 def test_mesh_shape_from_num_partitions():
   assert dict(Partitioner(num_partitions=2).mesh.shape) == {'data': 4, 'model': 2}
-  assert dict(Partitioner(model_parallel_submesh=(1, 1, 1, 4)).mesh.shape) == {
-      'data': 2,
-      'model': 4,
-  }
   with pytest.raises(ValueError, match='num_partitions=3'):
     Partitioner(num_partitions=3)
 
