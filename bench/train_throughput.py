@@ -313,7 +313,12 @@ def main() -> None:
   p.add_argument('--target_len', type=int, default=32)
   p.add_argument('--steps', type=int, default=20)
   p.add_argument('--data', choices=('random', 'p5'), default='random')
-  p.add_argument('--pack', action='store_true', help='packed rows (with --data=p5)')
+  p.add_argument(
+      '--pack',
+      action=argparse.BooleanOptionalAction,
+      default=None,
+      help='packed rows (--data=p5; default: on, the real-data setting)',
+  )
   p.add_argument(
       '--prepared_dir',
       default=None,
@@ -352,12 +357,18 @@ def main() -> None:
       '--loss_positions',
       type=int,
       default=None,
-      help='logits only for the real target positions, this many slots per batch',
+      help='logits only for the real target positions, this many slots per batch (default with '
+      '--data=p5 and packing: a third of the batch target positions; 0: every position)',
   )
   p.add_argument('--activation_dtype', choices=('float32', 'bfloat16'), default='float32')
   p.add_argument('--reps', type=int, default=5, help='repetitions of the breakdown timings')
   p.add_argument('--profile_dir', default=None, help='write a jax.profiler trace here')
   args = p.parse_args()
+  if args.pack is None:
+    args.pack = args.data == 'p5'
+  if args.loss_positions is None and args.data == 'p5' and args.pack:
+    args.loss_positions = max(1, args.batch * args.target_len // 3)
+  args.loss_positions = args.loss_positions or None
 
   load_start = load_average()
   peak = matmul_peak_gflops()
