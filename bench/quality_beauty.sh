@@ -8,7 +8,7 @@
 #   STEPS=1500 EVAL_USERS=500 SCHEMES="rid sid cid" bash bench/quality_beauty.sh
 set -euo pipefail
 RAW=${1:-../shared/data/beauty}
-OUT=${2:-/tmp/p5jax_quality}
+OUT=${2:-bench/out/quality_beauty}
 STEPS=${STEPS:-1000}
 EVAL_USERS=${EVAL_USERS:-500}
 SCHEMES=${SCHEMES:-"rid sid cid"}
