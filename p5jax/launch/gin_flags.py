@@ -62,8 +62,32 @@ def parse_gin(
     gin_files: Sequence[str], gin_bindings: Sequence[str], search_paths: Sequence[str] = ()
 ) -> None:
   """Parse files then bindings (later override earlier); errors name the file or binding."""
-  with _quiet_search_probes():
+  with _quiet_search_probes(), _tolerant_file_readers():
     _parse_gin(gin_files, gin_bindings, search_paths)
+
+
+@contextlib.contextmanager
+def _tolerant_file_readers():
+  """gin's Python-package file reader raises TypeError when the first directory of a gin path
+  (e.g. `runs/` of `runs/demo.gin`) is importable as a namespace package, as a `runs/` model
+  directory in the working directory is under `python -m`: such a probe means "not there"."""
+
+  def tolerant(exists):
+    def check(path: str) -> bool:
+      try:
+        return exists(path)
+      except (TypeError, ValueError, ImportError):
+        return False
+
+    return check
+
+  readers = gin.config._FILE_READERS  # noqa: SLF001 (gin exposes no way to wrap a reader)
+  saved = list(readers)
+  readers[:] = [(read, tolerant(exists)) for read, exists in saved]
+  try:
+    yield
+  finally:
+    readers[:] = saved
 
 
 def _parse_gin(gin_files, gin_bindings, search_paths) -> None:

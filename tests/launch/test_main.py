@@ -88,6 +88,19 @@ def test_run_files_parse_and_pick_their_entry(model_gin):
     assert entry_run_mode() == mode
 
 
+def test_a_runs_directory_on_the_python_path_does_not_hide_the_run_files(
+    model_gin, tmp_path, monkeypatch
+):
+  """After the README demo, `runs/` (its MODEL_DIR) sits in the repository; under `python -m`
+  it is importable as a namespace package, which gin's package reader tripped over."""
+  (tmp_path / 'runs' / 'demo').mkdir(parents=True)
+  monkeypatch.chdir(tmp_path)
+  monkeypatch.syspath_prepend(str(tmp_path))
+  gin.clear_config()
+  parse_gin([model_gin, 'runs/train.gin'], REQUIRED)
+  assert entry_run_mode() == 'train'
+
+
 def test_unset_required_macro_is_named(model_gin):
   with pytest.raises(GinConfigError, match='TRAIN_STEPS'):
     parse_gin([model_gin, 'runs/train.gin'], [b for b in REQUIRED if 'TRAIN' not in b])
