@@ -120,11 +120,11 @@ class FakeEncoderDecoderModel:
 ENC_LEN, DEC_LEN, VOCAB = 12, 6, 64
 
 
-def tiny_t5(dropout_rate: float = 0.1):
-  """The real model: T5 1.0 (ReLU, tied + scaled output), 1+1 layers, vocab 64."""
+def tiny_t5_config(**overrides):
+  """T5 1.0 (ReLU, tied + scaled output), 1+1 layers of width 16, vocab 64."""
   from p5jax import models
 
-  config = models.T5Config.t5_v1_0(
+  base = dict(
       vocab_size=VOCAB,
       emb_dim=16,
       num_heads=2,
@@ -132,10 +132,17 @@ def tiny_t5(dropout_rate: float = 0.1):
       mlp_dim=32,
       num_encoder_layers=1,
       num_decoder_layers=1,
-      dropout_rate=dropout_rate,
       relative_attention_num_buckets=8,
       relative_attention_max_distance=16,
   )
+  return models.T5Config.t5_v1_0(**{**base, **overrides})
+
+
+def tiny_t5(dropout_rate: float = 0.1):
+  """The real model of `tiny_t5_config`."""
+  from p5jax import models
+
+  config = tiny_t5_config(dropout_rate=dropout_rate)
   vocab = seqio.PassThroughVocabulary(VOCAB, eos_id=1)
   return models.EncoderDecoderModel(models.Transformer(config), vocab, vocab)
 

@@ -9,6 +9,7 @@ import seqio
 import tensorflow as tf
 
 from p5jax.training.packing import RowPacker, pad_rows
+from tests.training.fakes import tiny_t5_config
 
 LENGTHS = {'inputs': 16, 'targets': 8}
 
@@ -75,19 +76,8 @@ def test_packed_and_padded_batches_give_the_same_loss(normalization):
   vocab = 64
   table = np.zeros(vocab, bool)
   table[3::2] = True  # odd ids start words
-  config = models.T5Config.t5_v1_0(
-      vocab_size=vocab,
-      emb_dim=16,
-      num_heads=2,
-      head_dim=8,
-      mlp_dim=32,
-      num_encoder_layers=1,
-      num_decoder_layers=1,
-      dropout_rate=0.0,
-      whole_word_embedding=True,
-      max_words=16,
-      relative_attention_num_buckets=8,
-      relative_attention_max_distance=16,
+  config = tiny_t5_config(
+      vocab_size=vocab, dropout_rate=0.0, whole_word_embedding=True, max_words=16
   )
   model = models.EncoderDecoderModel(
       models.Transformer(config, word_start_table=table), loss_normalization=normalization
