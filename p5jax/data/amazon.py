@@ -15,20 +15,18 @@ Interactions are sorted by time (stable, so file order breaks ties) and 5-core f
 from __future__ import annotations
 
 import collections
-import os
 import random
 
 from p5jax.data.errors import DataFormatError
-from p5jax.data.kcore import kcore_mask
-from p5jax.data.records import RawDataset, RawItem, RawReview
+from p5jax.data.kcore import kcore_reviews
+from p5jax.data.records import RawDataset, RawItem, RawReview, user_sequences
 from p5jax.data.safe_pickle import load_plain_pickle
 from p5jax.data.textio import (
+    checked_records,
     find_file,
-    numbered_lines,
     optional_str,
-    parse_json_line,
     parse_literal_line,
-    required,
+    require_file,
 )
 
 CATEGORIES = {
@@ -56,16 +54,20 @@ def drop_duplicates(reviews: list[RawReview], report: collections.Counter) -> li
   return kept
 
 
+_REVIEW_FIELDS = (
+    ('reviewerID', str),
+    ('asin', str),
+    ('overall', (int, float)),
+    ('unixReviewTime', int),
+)
+
+
 def read_reviews(path: str, report: collections.Counter) -> list[RawReview]:
   reviews = []
-  for number, line in numbered_lines(path):
-    r = parse_json_line(path, number, line)
-    user = required(path, number, r, 'reviewerID', str)
-    item = required(path, number, r, 'asin', str)
-    rating = float(required(path, number, r, 'overall', (int, float)))
+  for number, r, (user, item, rating, time) in checked_records(path, _REVIEW_FIELDS):
+    rating = float(rating)
     if not 1.0 <= rating <= 5.0:
       raise DataFormatError(path, f'rating {rating} outside 1..5', line=number, field='overall')
-    time = required(path, number, r, 'unixReviewTime', int)
     for field in ('reviewerName', 'summary', 'reviewText'):
       if r.get(field) is None:
         report[f'reviews without {field}'] += 1
@@ -84,9 +86,7 @@ def read_reviews(path: str, report: collections.Counter) -> list[RawReview]:
 
 def read_meta(path: str, wanted: set[str], report: collections.Counter) -> dict[str, RawItem]:
   meta = {}
-  for number, line in numbered_lines(path):
-    r = parse_literal_line(path, number, line)
-    asin = required(path, number, r, 'asin', str)
+  for number, r, (asin,) in checked_records(path, (('asin', str),), parse_literal_line):
     if asin not in wanted:
       report['metadata records for items not in the reviews (ignored)'] += 1
       continue
@@ -141,11 +141,7 @@ def attach_explanations(
 def read_amazon(raw_dir: str, dataset: str, *, seed: int = 0, core: int = 5) -> RawDataset:
   """Reads `reviews_<Cat>_5.json(.gz)` (+ meta, + explanation pickle) from `raw_dir`."""
   category = CATEGORIES[dataset]
-  path = find_file(raw_dir, f'reviews_{category}_5.json', f'reviews_{category}.json')
-  if path is None:
-    raise DataFormatError(
-        os.path.join(raw_dir, f'reviews_{category}_5.json(.gz)'), 'file not found'
-    )
+  path = require_file(raw_dir, f'reviews_{category}_5.json', f'reviews_{category}.json')
   report: collections.Counter = collections.Counter()
   reviews = read_reviews(path, report)
   exp_path = find_file(raw_dir, f'reviews_{category}.pickle')
@@ -154,9 +150,7 @@ def read_amazon(raw_dir: str, dataset: str, *, seed: int = 0, core: int = 5) -> 
   else:
     report['no explanation pickle'] += 1
   reviews = drop_duplicates(reviews, report)  # after the pickle, which is aligned with the file
-  keep = kcore_mask([r.user for r in reviews], [r.item for r in reviews], core)
-  report[f'reviews dropped by the {core}-core filter'] += keep.count(False)
-  reviews = [r for r, k in zip(reviews, keep) if k]
+  reviews = kcore_reviews(reviews, core, report)
   if not reviews:
     raise DataFormatError(path, f'no reviews survive the {core}-core filter')
   return _assemble(dataset, path, raw_dir, category, reviews, report)
@@ -171,14 +165,10 @@ def _assemble(
     report: collections.Counter,
 ) -> RawDataset:
   users: dict[str, str] = {}
-  by_user: dict[str, list[RawReview]] = {}
   for r in reviews:
     if r.user_name is not None or r.user not in users:  # the last name wins (P5)
       users[r.user] = r.user_name or users.get(r.user) or r.user
-    by_user.setdefault(r.user, []).append(r)
-  sequences = {
-      u: [(r.item, r.time) for r in sorted(rs, key=lambda r: r.time)] for u, rs in by_user.items()
-  }
+  sequences = user_sequences(reviews)
   wanted = {r.item for r in reviews}
   meta_path = find_file(raw_dir, f'meta_{category}.json')
   meta = read_meta(meta_path, wanted, report) if meta_path else {}

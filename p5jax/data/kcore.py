@@ -5,6 +5,8 @@ from __future__ import annotations
 import collections
 from collections.abc import Sequence
 
+from p5jax.data.records import RawReview
+
 
 def kcore_mask(users: Sequence[str], items: Sequence[str], k: int) -> list[bool]:
   """Which interactions survive: every kept user and item has >= k kept interactions.
@@ -22,3 +24,10 @@ def kcore_mask(users: Sequence[str], items: Sequence[str], k: int) -> list[bool]
         changed = True
     if not changed:
       return keep
+
+
+def kcore_reviews(reviews: list[RawReview], k: int, report: collections.Counter) -> list[RawReview]:
+  """The reviews in the k-core of their (user, item) pairs; the dropped count goes to `report`."""
+  keep = kcore_mask([r.user for r in reviews], [r.item for r in reviews], k)
+  report[f'reviews dropped by the {k}-core filter'] += keep.count(False)
+  return [r for r, kept in zip(reviews, keep) if kept]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+from collections.abc import Iterable
 
 
 @dataclasses.dataclass
@@ -51,3 +52,14 @@ class RawDataset:
   item_numbers: dict[str, int] | None = None
   test_negatives: dict[str, list[str]] | None = None
   report: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+
+
+def user_sequences(reviews: Iterable[RawReview]) -> dict[str, list[tuple[str, int]]]:
+  """raw user -> chronological [(raw item, time)] (stable: review order breaks ties), users in
+  order of their first review."""
+  by_user: dict[str, list[RawReview]] = {}
+  for r in reviews:
+    by_user.setdefault(r.user, []).append(r)
+  return {
+      u: [(r.item, r.time) for r in sorted(rs, key=lambda r: r.time)] for u, rs in by_user.items()
+  }

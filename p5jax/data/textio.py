@@ -7,10 +7,13 @@ import gzip
 import json
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from p5jax.data.errors import DataFormatError
+
+Kind = type | tuple[type, ...]  # what `required` accepts: a type or a tuple of types
+Parse = Callable[[str, int, str], dict[str, Any]]  # (path, line number, line) -> record
 
 
 def find_file(directory: str, *names: str) -> str | None:
@@ -21,6 +24,14 @@ def find_file(directory: str, *names: str) -> str | None:
       if os.path.isfile(path):
         return path
   return None
+
+
+def require_file(directory: str, *names: str) -> str:
+  """`find_file`, or a `DataFormatError` naming the first of `names` when none exists."""
+  path = find_file(directory, *names)
+  if path is None:
+    raise DataFormatError(os.path.join(directory, names[0] + '(.gz)'), 'file not found')
+  return path
 
 
 def numbered_lines(path: str) -> Iterator[tuple[int, str]]:
@@ -95,9 +106,7 @@ def parse_literal_line(path: str, number: int, line: str) -> dict[str, Any]:
   return record
 
 
-def required(
-    path: str, number: int, record: dict[str, Any], field: str, kind: type | tuple[type, ...]
-) -> Any:
+def required(path: str, number: int, record: dict[str, Any], field: str, kind: Kind) -> Any:
   """record[field], checked present and of `kind` (bool never counts as a number)."""
   if field not in record or record[field] is None:
     raise DataFormatError(path, 'missing required field', line=number, field=field)
@@ -109,11 +118,21 @@ def required(
   return value
 
 
+def checked_records(
+    path: str, fields: Sequence[tuple[str, Kind]], parse: Parse = parse_json_line
+) -> Iterator[tuple[int, dict[str, Any], list[Any]]]:
+  """(line number, record, the `required` values of `fields`) for every record of `path`: a
+  reader's required (field, kind) pairs stated once, as a table."""
+  for number, line in numbered_lines(path):
+    record = parse(path, number, line)
+    yield number, record, [required(path, number, record, field, kind) for field, kind in fields]
+
+
 def optional_str(record: dict[str, Any], field: str) -> str | None:
   value = record.get(field)
   return None if value is None else str(value)
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
+def _kind_name(kind: Kind) -> str:
   kinds = kind if isinstance(kind, tuple) else (kind,)
   return ' or '.join(k.__name__ for k in kinds)

@@ -5,7 +5,7 @@ import gzip
 import pytest
 
 from p5jax.data.errors import DataFormatError
-from p5jax.data.textio import numbered_lines
+from p5jax.data.textio import checked_records, numbered_lines
 
 
 def _lines(n):
@@ -39,3 +39,13 @@ def test_gzip_bytes_without_a_gz_name(tmp_path):
   path.write_bytes(gzip.compress(_lines(2).encode()))
   with pytest.raises(DataFormatError, match=r'line 1: .*gzip-compressed\? then name it \.gz'):
     list(numbered_lines(str(path)))
+
+
+def test_checked_records_yield_the_required_values_and_name_a_bad_field(tmp_path):
+  path = tmp_path / 'reviews.json'
+  path.write_text('{"user": "u1", "stars": 4}\n\n{"user": "u2", "stars": true}\n')
+  fields = (('user', str), ('stars', (int, float)))
+  records = checked_records(str(path), fields)
+  assert next(records) == (1, {'user': 'u1', 'stars': 4}, ['u1', 4])
+  with pytest.raises(DataFormatError, match=r'reviews\.json, line 3.*stars.*expected int or float'):
+    next(records)
