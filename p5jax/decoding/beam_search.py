@@ -48,11 +48,11 @@ import jax
 import jax.numpy as jnp
 
 from p5jax.decoding import trie as trie_lib
-from p5jax.decoding.greedy import greedy_search
+from p5jax.decoding.greedy import greedy
 from p5jax.decoding.hf_beam import hf_beam_search
 from p5jax.decoding.length_penalty import length_penalty as _penalty
-from p5jax.decoding.processors import Processors
-from p5jax.decoding.step import NEG_INF, SCORE_MODES, PyTree, StepFn, gather_beams, step_state
+from p5jax.decoding.settings import SearchSettings
+from p5jax.decoding.step import NEG_INF, PyTree, StepFn, gather_beams, step_state
 
 MODES = ('constrained', 'hf')
 
@@ -88,8 +88,16 @@ def beam_search(
   k = num_beams or num_decodes
   if mode not in MODES:
     raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-  if score_mode is not None and score_mode not in SCORE_MODES:
-    raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
+  settings = SearchSettings(
+      batch_size,
+      max_decode_len,
+      eos_id,
+      score_mode or ('full' if mode == 'hf' else 'allowed'),
+      constraint,
+      bos_id,
+      min_length,
+      repetition_penalty,
+  )
   if num_decodes < 1 or max_decode_len < 1 or k < num_decodes:
     raise ValueError(
         f'need 1 <= num_decodes ({num_decodes}) <= num_beams ({k}) and max_decode_len '
@@ -99,75 +107,58 @@ def beam_search(
     raise ValueError(f'early_stopping must be True or False, got {early_stopping!r}')
   if repetition_penalty <= 0:
     raise ValueError(f'repetition_penalty must be > 0, got {repetition_penalty}')
-  common = dict(
-      batch_size=batch_size,
-      max_decode_len=max_decode_len,
-      eos_id=eos_id,
-      constraint=constraint,
-      bos_id=bos_id,
-      min_length=min_length,
-      repetition_penalty=repetition_penalty,
-  )
   if mode == 'hf':
     if length_penalty != 'hf':
       raise ValueError(f"mode='hf' uses length_penalty='hf', got {length_penalty!r}")
     if k == 1:
-      return greedy_search(step_fn, cache, score_mode=score_mode or 'full', **common)
-    return hf_beam_search(
+      return greedy(step_fn, cache, settings)
+    seqs, scores = hf_beam_search(
         step_fn,
         cache,
-        num_decodes=num_decodes,
+        settings,
         num_beams=k,
         alpha=alpha,
         early_stopping=early_stopping,
         num_beam_groups=num_beam_groups,
         diversity_penalty=diversity_penalty,
-        score_mode=score_mode or 'full',
-        **common,
     )
-  if num_beam_groups != 1 or diversity_penalty or early_stopping is not True:
-    raise ValueError(
-        "num_beam_groups, diversity_penalty and early_stopping are Hugging Face settings: "
-        "use mode='hf'"
+  else:
+    if num_beam_groups != 1 or diversity_penalty or early_stopping is not True:
+      raise ValueError(
+          "num_beam_groups, diversity_penalty and early_stopping are Hugging Face settings: "
+          "use mode='hf'"
+      )
+    _penalty(1, alpha, length_penalty)  # validates the name
+    seqs, scores = _constrained(
+        step_fn,
+        cache,
+        settings,
+        num_beams=k,
+        alpha=alpha,
+        length_penalty=length_penalty,
+        early_stop=early_stop,
     )
-  _penalty(1, alpha, length_penalty)  # validates the name
-  seqs, scores = _constrained(
-      step_fn,
-      cache,
-      num_beams=k,
-      alpha=alpha,
-      length_penalty=length_penalty,
-      score_mode=score_mode or 'allowed',
-      early_stop=early_stop,
-      **common,
-  )
   return seqs[:, :num_decodes], scores[:, :num_decodes]
 
 
 def _constrained(
     step_fn: StepFn,
     cache: PyTree,
+    settings: SearchSettings,
     *,
-    batch_size: int,
     num_beams: int,
-    max_decode_len: int,
-    eos_id: int,
     alpha: float,
     length_penalty: str,
-    constraint: trie_lib.ItemTrie | None,
-    score_mode: str,
-    bos_id: int,
     early_stop: bool,
-    min_length: int,
-    repetition_penalty: float,
 ) -> tuple[jax.Array, jax.Array]:
   """The exact constrained search of the module docstring: K beams, K best, best first."""
-  b, k, length = batch_size, num_beams, max_decode_len
+  b, k, length = settings.batch_size, num_beams, settings.max_decode_len
+  eos_id, constraint, score_mode = settings.eos_id, settings.constraint, settings.score_mode
   n = b * k
   width = 2 * k
   rows = jnp.arange(b)[:, None]  # [B, 1]
   last_penalty = _penalty(length, alpha, length_penalty)
-  processors = Processors(eos_id, bos_id, min_length, repetition_penalty)
+  processors = settings.processors
 
   def live_bound(live_lp, i):  # [B] best score any live beam can still reach
     divisor = jnp.maximum(_penalty(i + 1, alpha, length_penalty), last_penalty)
@@ -208,17 +199,13 @@ def _constrained(
 
     live_lp, pick = jax.lax.top_k(jnp.where(is_eos, NEG_INF, cand_lp), k)  # [B, K]
     src = jnp.take_along_axis(beam, pick, axis=1)  # [B, K]
-    new_tok = jnp.take_along_axis(cand_tok, pick, axis=1)  # [B, K]
+    new_tok = jnp.take_along_axis(cand_tok, pick, axis=1).reshape(n)  # [B*K]
     flat_src = (rows * k_in + src).reshape(n)  # [B*K] rows of the old beams
-    node = state['node'][flat_src]
-    if constraint is not None:
-      node = trie_lib.advance(constraint, node, new_tok.reshape(n))
-      node = jnp.where(jnp.isfinite(live_lp).reshape(n), node, -1)
     return dict(
         i=i + 1,
-        tokens=new_tok.reshape(n).astype(jnp.int32),
+        tokens=new_tok.astype(jnp.int32),
         cache=gather_beams(cache, flat_src),
-        node=node,
+        node=settings.advance(state['node'][flat_src], new_tok, jnp.isfinite(live_lp).reshape(n)),
         live_seq=cand_seq[rows, pick],
         live_lp=live_lp,
         fin_seq=fin_seq,
@@ -228,10 +215,7 @@ def _constrained(
   # The first step runs on one row per example (all K beams would be identical), then
   # expands to K beams; the loop carries K beams from there on.
   first = dict(
-      i=jnp.zeros((), jnp.int32),
-      tokens=jnp.full((b,), bos_id, jnp.int32),
-      cache=gather_beams(cache, jnp.arange(b) * k),
-      node=(trie_lib.init(constraint, b) if constraint is not None else jnp.zeros(b, jnp.int32)),
+      settings.start(gather_beams(cache, jnp.arange(b) * k)),
       live_seq=jnp.zeros((b, 1, length), jnp.int32),
       live_lp=jnp.zeros((b, 1)),
       fin_seq=jnp.zeros((b, k, length), jnp.int32),

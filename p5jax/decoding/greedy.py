@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 
 from p5jax.decoding import trie as trie_lib
-from p5jax.decoding.processors import Processors
-from p5jax.decoding.step import NEG_INF, SCORE_MODES, PyTree, StepFn, step_state
+from p5jax.decoding.settings import SearchSettings
+from p5jax.decoding.step import NEG_INF, PyTree, StepFn, step_state
 
 
 def greedy_search(
@@ -45,16 +45,26 @@ def greedy_search(
   """
   if num_decodes != 1:
     raise ValueError(f'greedy_search returns one decode, got num_decodes={num_decodes}')
-  score_mode = score_mode or 'allowed'
-  if score_mode not in SCORE_MODES:
-    raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
-  b, length = batch_size, max_decode_len
-  node0 = trie_lib.init(constraint, b) if constraint is not None else jnp.zeros(b, jnp.int32)
+  settings = SearchSettings(
+      batch_size,
+      max_decode_len,
+      eos_id,
+      score_mode or 'allowed',
+      constraint,
+      bos_id,
+      min_length,
+      repetition_penalty,
+  )
+  return greedy(step_fn, cache, settings)
+
+
+def greedy(step_fn: StepFn, cache: PyTree, settings: SearchSettings) -> tuple[jax.Array, jax.Array]:
+  """``greedy_search`` on ``settings`` (what ``beam_search(mode='hf', num_beams=1)`` runs)."""
+  b, length, eos_id = settings.batch_size, settings.max_decode_len, settings.eos_id
+  processors = settings.processors
 
   def cond(state):
     return (state['i'] < length) & ~jnp.all(state['done'])
-
-  processors = Processors(eos_id, bos_id, min_length, repetition_penalty)
 
   def body(state):
     i = state['i']
@@ -62,8 +72,8 @@ def greedy_search(
     lp, tok, cache = step_state(
         step_fn,
         state,
-        constraint,
-        score_mode,
+        settings.constraint,
+        settings.score_mode,
         1,
         process=process,
         on_logits=True,
@@ -73,31 +83,25 @@ def greedy_search(
     live = ~state['done']
     seq = state['seq'].at[:, i].set(jnp.where(live, tok, 0))
     score = state['score'] + jnp.where(live, lp, 0.0)
-    node = state['node']
-    if constraint is not None:
-      node = trie_lib.advance(constraint, node, tok)
     return dict(
         i=i + 1,
         tokens=tok,
         cache=cache,
-        node=node,
+        node=settings.advance(state['node'], tok),
         seq=seq,
         score=score,
         done=state['done'] | (tok == eos_id) | ~jnp.isfinite(lp),
     )
 
   state = dict(
-      i=jnp.zeros((), jnp.int32),
-      tokens=jnp.full((b,), bos_id, jnp.int32),
-      cache=cache,
-      node=node0,
+      settings.start(cache),
       seq=jnp.zeros((b, length), jnp.int32),
       score=jnp.zeros(b),
       done=jnp.zeros(b, bool),
   )
   state = jax.lax.while_loop(cond, body, state)
   score = state['score']
-  if constraint is not None:
+  if settings.constraint is not None:
     ended = jnp.any(state['seq'] == eos_id, axis=1)
     score = jnp.where(ended, score, NEG_INF)
   seq = jnp.where(jnp.isfinite(score)[:, None], state['seq'], 0)

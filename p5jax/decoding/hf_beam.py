@@ -40,8 +40,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from p5jax.decoding import trie as trie_lib
-from p5jax.decoding.processors import Processors, hamming_penalty
+from p5jax.decoding.processors import hamming_penalty
+from p5jax.decoding.settings import SearchSettings
 from p5jax.decoding.step import NEG_INF, PyTree, StepFn, gather_beams, step_state
 
 BIG = 1e9  # Hugging Face's "very large" score offset, reproduced bit for bit (float32)
@@ -62,34 +62,24 @@ def _top(score: jax.Array, k: int, *arrays: jax.Array) -> tuple[jax.Array, ...]:
 def hf_beam_search(
     step_fn: StepFn,
     cache: PyTree,
+    settings: SearchSettings,
     *,
-    batch_size: int,
-    num_decodes: int,
-    max_decode_len: int,
-    eos_id: int,
     num_beams: int,
     alpha: float = 1.0,
     early_stopping: bool = True,
     num_beam_groups: int = 1,
     diversity_penalty: float = 0.0,
-    min_length: int = 0,
-    repetition_penalty: float = 1.0,
-    constraint: trie_lib.ItemTrie | None = None,
-    score_mode: str = 'full',
-    bos_id: int = 0,
 ) -> tuple[jax.Array, jax.Array]:
-  """HF beam search (see module docstring); returns the ``num_decodes`` best, best first.
+  """HF beam search (see module docstring); returns all ``num_beams`` hypotheses, best first.
 
   ``cache`` leaves have leading dim ``batch_size * num_beams``. Returns sequences int32
-  [B, num_decodes, max_decode_len] (pad 0 after EOS) and scores float32 [B, num_decodes]
-  (HF's ``sequences_scores``).
+  [B, K, max_decode_len] (pad 0 after EOS) and scores float32 [B, K] (HF's
+  ``sequences_scores``); ``beam_search`` keeps the ``num_decodes`` best.
   """
-  b, k, g, length = batch_size, num_beams, num_beam_groups, max_decode_len
-  if k % g or num_decodes > k:
-    raise ValueError(
-        f'num_beams ({k}) must be a multiple of num_beam_groups ({g}) and at least '
-        f'num_decodes ({num_decodes})'
-    )
+  b, k, g, length = settings.batch_size, num_beams, num_beam_groups, settings.max_decode_len
+  eos_id, constraint = settings.eos_id, settings.constraint
+  if k % g:
+    raise ValueError(f'num_beams ({k}) must be a multiple of num_beam_groups ({g})')
   s = k // g
   legacy = g > 1
   # Per-beam candidates: 2S suffice for the group's best 2S; a diversity penalty can lower at
@@ -156,7 +146,7 @@ def hf_beam_search(
       chosen_tok = new_tok
     return new_lp, new_src, new_tok, new_seq, fin, still_open, chosen_tok
 
-  processors = Processors(eos_id, bos_id, min_length, repetition_penalty)
+  processors = settings.processors
 
   def body(state, first=False):
     i = state['i']
@@ -166,7 +156,7 @@ def hf_beam_search(
         step_fn,
         state,
         constraint,
-        score_mode,
+        settings.score_mode,
         width,
         process=process,
         keep_raw=bool(diversity_penalty),
@@ -202,16 +192,12 @@ def hf_beam_search(
     flat_src = (rows if first else rows * k + src).reshape(-1)
     flat_src = jnp.broadcast_to(flat_src.reshape(b, -1), (b, k)).reshape(-1)
     new_tok = cat(2).reshape(-1)
-    node = state['node'][flat_src]
     run_lp = cat(0)
-    if constraint is not None:
-      node = trie_lib.advance(constraint, node, new_tok)
-      node = jnp.where(jnp.isfinite(run_lp).reshape(-1), node, -1)
     return dict(
         i=i + 1,
         tokens=new_tok,
         cache=gather_beams(cache, flat_src),
-        node=node,
+        node=settings.advance(state['node'][flat_src], new_tok, jnp.isfinite(run_lp).reshape(-1)),
         run_lp=run_lp,
         run_seq=cat(3),
         fin_score=jnp.concatenate([o[4][0] for o in outs], 1),
@@ -231,10 +217,7 @@ def hf_beam_search(
     return (state['i'] < length) & jnp.any(active(state))
 
   first = dict(
-      i=jnp.zeros((), jnp.int32),
-      tokens=jnp.full((b,), bos_id, jnp.int32),
-      cache=gather_beams(cache, jnp.arange(b) * k),
-      node=(trie_lib.init(constraint, b) if constraint is not None else jnp.zeros(b, jnp.int32)),
+      settings.start(gather_beams(cache, jnp.arange(b) * k)),
       run_lp=jnp.broadcast_to(start_lp, (b, k)),
       run_seq=jnp.zeros((b, k, length), jnp.int32),
       fin_score=jnp.full((b, k), -BIG, jnp.float32),
@@ -246,7 +229,7 @@ def hf_beam_search(
   state = body(first, first=True)
   state = jax.lax.while_loop(cond, body, state)
   score, _, raw, seq, filled = _top(
-      state['fin_score'], num_decodes, state['fin_raw'], state['fin_seq'], state['filled']
+      state['fin_score'], k, state['fin_raw'], state['fin_seq'], state['filled']
   )
   valid = filled & (raw > DEAD)
   if constraint is not None:  # only EOS-ended trie paths are valid items
