@@ -136,40 +136,43 @@ def _params_from_state(state: dict[str, np.ndarray], cfg: T5Config) -> dict[str,
   def norm(name: str) -> dict[str, Any]:
     return {'scale': take(name, (e,))}
 
+  # Each layer's parts: (our name, converter, Hugging Face name under `<side>.block.<i>.layer`).
+  layer_parts = {
+      'encoder': (
+          ('pre_attention_layer_norm', norm, '0.layer_norm.weight'),
+          ('attention', attention, '0.SelfAttention'),
+          ('pre_mlp_layer_norm', norm, '1.layer_norm.weight'),
+          ('mlp', mlp, '1.DenseReluDense'),
+      ),
+      'decoder': (
+          ('pre_self_attention_layer_norm', norm, '0.layer_norm.weight'),
+          ('self_attention', attention, '0.SelfAttention'),
+          ('pre_cross_attention_layer_norm', norm, '1.layer_norm.weight'),
+          ('encoder_decoder_attention', attention, '1.EncDecAttention'),
+          ('pre_mlp_layer_norm', norm, '2.layer_norm.weight'),
+          ('mlp', mlp, '2.DenseReluDense'),
+      ),
+  }
   relpos = (cfg.relative_attention_num_buckets, h)
 
-  def stack(side: str) -> dict[str, Any]:
-    """The shared relative-position table and the final norm of the encoder or decoder."""
+  def stack(side: str, num_layers: int) -> dict[str, Any]:
+    """The encoder or decoder: its shared relative-position table, final norm and layers."""
     table = take(f'{side}.block.0.layer.0.SelfAttention.relative_attention_bias.weight', relpos)
-    return {
+    out = {
         'relpos_bias': {'rel_embedding': table},
         f'{side}_norm': norm(f'{side}.final_layer_norm.weight'),
     }
+    for i in range(num_layers):
+      p = f'{side}.block.{i}.layer'
+      out[f'layers_{i}'] = {name: part(f'{p}.{hf}') for name, part, hf in layer_parts[side]}
+    return out
 
-  encoder = stack('encoder')
-  for i in range(cfg.num_encoder_layers):
-    p = f'encoder.block.{i}.layer'
-    encoder[f'layers_{i}'] = {
-        'pre_attention_layer_norm': norm(f'{p}.0.layer_norm.weight'),
-        'attention': attention(f'{p}.0.SelfAttention'),
-        'pre_mlp_layer_norm': norm(f'{p}.1.layer_norm.weight'),
-        'mlp': mlp(f'{p}.1.DenseReluDense'),
-    }
+  encoder = stack('encoder', cfg.num_encoder_layers)
   if cfg.whole_word_embedding:
     encoder['word_embedder'] = {
         'embedding': take('encoder.whole_word_embeddings.weight', (cfg.max_words, e))
     }
-  decoder = stack('decoder')
-  for i in range(cfg.num_decoder_layers):
-    p = f'decoder.block.{i}.layer'
-    decoder[f'layers_{i}'] = {
-        'pre_self_attention_layer_norm': norm(f'{p}.0.layer_norm.weight'),
-        'self_attention': attention(f'{p}.0.SelfAttention'),
-        'pre_cross_attention_layer_norm': norm(f'{p}.1.layer_norm.weight'),
-        'encoder_decoder_attention': attention(f'{p}.1.EncDecAttention'),
-        'pre_mlp_layer_norm': norm(f'{p}.2.layer_norm.weight'),
-        'mlp': mlp(f'{p}.2.DenseReluDense'),
-    }
+  decoder = stack('decoder', cfg.num_decoder_layers)
   if not cfg.logits_via_embedding:
     decoder['logits_dense'] = take('lm_head.weight', (cfg.vocab_size, e), np.transpose)
   params = {
@@ -244,22 +247,12 @@ def hf_initial_params(path: str, fresh_params: Any, *, fallback_to_scratch: bool
   P5's whole-word embedding keep their fresh initialisation. Any other parameter the checkpoint
   lacks is an error unless `fallback_to_scratch`; a shape that does not fit always is.
   """
-  import jax
+  from p5jax.models.param_tree import fill_params  # imports jax, which the rest does not need
 
   _, stored = load_hf_t5(path)
-  stored_flat = {
-      jax.tree_util.keystr(p): v for p, v in jax.tree_util.tree_flatten_with_path(stored)[0]
-  }
-  paths, treedef = jax.tree_util.tree_flatten_with_path(fresh_params)
-  leaves, missing = [], []
-  for key_path, fresh in paths:
-    key = jax.tree_util.keystr(key_path)
-    value = stored_flat.get(key)
-    if value is None:
-      if not any(f"['{name}']" in key for name in _NEW_IN_P5):
-        missing.append(key)
-      leaves.append(fresh)
-      continue
+
+  def fit(key: str, value: np.ndarray, fresh: Any) -> np.ndarray:
+    """The checkpoint's vocabulary rows, then the fresh ones beyond them."""
     axis = next((a for k, a in _VOCAB_AXIS.items() if key.endswith(k)), None)
     if axis is not None and value.ndim == 2 and value.shape[1 - axis] == fresh.shape[1 - axis]:
       if value.shape[axis] > fresh.shape[axis]:
@@ -270,12 +263,15 @@ def hf_initial_params(path: str, fresh_params: Any, *, fallback_to_scratch: bool
         )
       rest = np.take(np.asarray(fresh), np.arange(value.shape[axis], fresh.shape[axis]), axis)
       value = np.concatenate([value, rest.astype(value.dtype)], axis=axis)
-    if tuple(value.shape) != tuple(fresh.shape):
-      raise ValueError(
-          f'{path}: param {key} has shape {tuple(value.shape)}, the model expects '
-          f"{tuple(fresh.shape)} (model dimensions differ from the checkpoint's config.json)"
-      )
-    leaves.append(jax.device_put(value.astype(fresh.dtype), fresh.sharding))
+    return value
+
+  def mismatch(message: str) -> ValueError:
+    return ValueError(
+        f"{path}: {message} (model dimensions differ from the checkpoint's config.json)"
+    )
+
+  params, missing = fill_params(fresh_params, stored, mismatch, fit)
+  missing = [k for k in missing if not any(f"['{name}']" in k for name in _NEW_IN_P5)]
   if missing and not fallback_to_scratch:
     raise ValueError(f'{path} lacks params {missing[:5]}; the model does not match this checkpoint')
-  return jax.tree_util.tree_unflatten(treedef, leaves)
+  return params

@@ -29,6 +29,7 @@ from jax.experimental import multihost_utils
 
 from p5jax import paths
 from p5jax.errors import one_line
+from p5jax.models.param_tree import fill_params
 from p5jax.training.checksums import CHECKSUMS as CHECKSUMS
 from p5jax.training.checksums import CheckpointError as CheckpointError
 from p5jax.training.checksums import DamagedCheckpointError as DamagedCheckpointError
@@ -327,28 +328,13 @@ def _params_from(checkpoint: epath.Path, cfg: RestoreCheckpointConfig, fresh_par
     raise DamagedCheckpointError(
         f'cannot restore params from checkpoint {checkpoint}: {_brief(e)}'
     ) from e
-  stored_flat = {
-      jax.tree_util.keystr(p): v for p, v in jax.tree_util.tree_flatten_with_path(stored)[0]
-  }
-  flat, treedef = jax.tree_util.tree_flatten_with_path(fresh_params)
-  leaves, missing = [], []
-  for key_path, fresh in flat:
-    key = jax.tree_util.keystr(key_path)
-    if key not in stored_flat:
-      missing.append(key)
-      leaves.append(fresh)
-      continue
-    value = stored_flat[key]
-    if tuple(value.shape) != tuple(fresh.shape):
-      raise CheckpointError(
-          f'{state_dir}: param {key} has shape {tuple(value.shape)}, '
-          f'the model expects {tuple(fresh.shape)}'
-      )
-    leaves.append(jax.device_put(value.astype(fresh.dtype), fresh.sharding))
+  params, missing = fill_params(
+      fresh_params, stored, lambda message: CheckpointError(f'{state_dir}: {message}')
+  )
   if missing and not cfg.fallback_to_scratch:
     raise CheckpointError(
         f'{state_dir} lacks params {missing[:5]}; set '
         'RestoreCheckpointConfig.fallback_to_scratch=True to keep their '
         'fresh initialisation'
     )
-  return jax.tree_util.tree_unflatten(treedef, leaves)
+  return params
