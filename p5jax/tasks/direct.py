@@ -38,19 +38,39 @@ def num_negatives(ctx: DatasetContext) -> int:
   return int(count)
 
 
-def _negatives(
-    ctx: DatasetContext, rng: np.random.Generator, user: int, split: str, yes_no: bool = False
+def _candidates(
+    ctx: DatasetContext,
+    rng: np.random.Generator,
+    user: int,
+    positive: int,
+    split: str,
+    yes_no: bool = False,
 ) -> list[int]:
-  """The negatives of one candidate list.
+  """One candidate list: the positive among its negatives, shuffled.
 
-  The prepared fixed ones for evaluation under the corrected protocol, and under the original
-  for the test split of the yes/no prompts 5-1..5-4: P5 read its released
+  The negatives are the prepared fixed ones for evaluation under the corrected protocol, and
+  under the original for the test split of the yes/no prompts 5-1..5-4: P5 read its released
   `negative_samples.txt` there (p5jax-prepare stores that file's lists, or draws them as P5's
   preprocessing did). Otherwise redrawn, as P5 does for 5-5..5-8 in every split.
   """
   if split != 'train' and (ctx.corrected or (yes_no and split == 'test')):
-    return list(ctx.dataset.negatives[user]['test' if split == 'test' else 'val'])
-  return sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), num_negatives(ctx))
+    negatives = list(ctx.dataset.negatives[user]['test' if split == 'test' else 'val'])
+  else:
+    negatives = sampling.sample_negatives(
+        rng, ctx.all_items, ctx.user_items(user), num_negatives(ctx)
+    )
+  return sampling.shuffled_candidates(rng, positive, negatives)
+
+
+def _yes_no_values(ctx: DatasetContext, user: int, shown: int, is_positive: bool) -> dict:
+  """The slots of a yes/no prompt (5-1..5-4) that asks about item ``shown``."""
+  return {
+      'user_id': ctx.user_id(user),
+      'user_desc': ctx.user_desc(user),
+      'item_id': ctx.item_id(shown),
+      'item_title': ctx.item_title(shown),
+      'yes_no': 'yes' if is_positive else 'no',
+  }
 
 
 def build(
@@ -62,52 +82,36 @@ def build(
     split: str,
 ) -> dict:
   """One direct example of ``template`` for the user's positive item."""
-  values = {'user_id': ctx.user_id(user), 'user_desc': ctx.user_desc(user)}
-  candidates: list[int] = []
   if 'candidates' in template.slots:  # 5-5 .. 5-8
-    candidates = sampling.shuffled_candidates(rng, positive, _negatives(ctx, rng, user, split))
-    values.update(
-        candidates=ctx.join_items(candidates, sampling.CANDIDATE_SEPARATOR),
-        groundtruth_item_ids=ctx.item_id(positive),
-    )
+    candidates = _candidates(ctx, rng, user, positive, split)
+    values = {
+        'user_id': ctx.user_id(user),
+        'user_desc': ctx.user_desc(user),
+        'candidates': ctx.join_items(candidates, sampling.CANDIDATE_SEPARATOR),
+        'groundtruth_item_ids': ctx.item_id(positive),
+    }
   else:  # 5-1 .. 5-4: 1:1 positive vs. negative
+    candidates = []
     is_positive = bool(rng.integers(2))
     shown = (
         positive
         if is_positive
         else sampling.sample_negatives(rng, ctx.all_items, ctx.user_items(user), 1)[0]
     )
-    values.update(
-        item_id=ctx.item_id(shown),
-        item_title=ctx.item_title(shown),
-        yes_no='yes' if is_positive else 'no',
-    )
+    values = _yes_no_values(ctx, user, shown, is_positive)
   return make_example(template, values, user=user, item=positive, candidates=candidates)
 
 
 def scored_candidates(
-    ctx: DatasetContext,
-    template: Template,
-    user: int,
-    positive: int,
-    rng: np.random.Generator,
-    split: str,
+    ctx: DatasetContext, template: Template, user: int, positive: int, candidates: list[int]
 ) -> Iterator[dict]:
   """Evaluation of a yes/no prompt (5-1..5-4): one example per candidate, ranked by P(yes).
 
   As in P5's group5 notebooks, the positive and its 99 negatives are each put into the prompt;
   every example carries the user's whole candidate list and its own item in ``item``.
   """
-  negatives = _negatives(ctx, rng, user, split, yes_no=True)
-  candidates = sampling.shuffled_candidates(rng, positive, negatives)
   for shown in candidates:
-    values = {
-        'user_id': ctx.user_id(user),
-        'user_desc': ctx.user_desc(user),
-        'item_id': ctx.item_id(shown),
-        'item_title': ctx.item_title(shown),
-        'yes_no': 'yes' if shown == positive else 'no',
-    }
+    values = _yes_no_values(ctx, user, shown, shown == positive)
     yield make_example(template, values, user=user, item=shown, candidates=candidates)
 
 
@@ -134,7 +138,8 @@ def examples(
     if score_each:
       rng = example_rng(ctx.seed, epoch, f'direct/{split}', user)
       positive = positive_item(rng, items, split)
-      yield from scored_candidates(ctx, templates[0], user, positive, rng, split)
+      candidates = _candidates(ctx, rng, user, positive, split, yes_no=True)
+      yield from scored_candidates(ctx, templates[0], user, positive, candidates)
       continue
     for k in range(per_user):
       example = user_example(ctx, templates, epoch, user, k, split)
