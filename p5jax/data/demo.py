@@ -41,25 +41,28 @@ TASTE_ALPHA = 0.05
 FOLLOW_PROB = 0.85
 SUCCESSOR_WEIGHTS = (0.6, 0.25, 0.15)
 
-_DEPARTMENTS = {
-    'Skin Care': ['Face Creams', 'Cleansers', 'Serums', 'Sunscreens'],
-    'Hair Care': ['Shampoos', 'Conditioners', 'Styling Gels'],
-    'Makeup': ['Lipsticks', 'Mascaras', 'Foundations'],
-    'Fragrance': ['Perfumes', 'Body Mists'],
-}
-_FEATURES = {
-    'Face Creams': ['texture', 'moisture', 'scent'],
-    'Cleansers': ['foam', 'scent', 'gentleness'],
-    'Serums': ['absorption', 'glow', 'bottle'],
-    'Sunscreens': ['protection', 'finish', 'smell'],
-    'Shampoos': ['lather', 'scent', 'volume'],
-    'Conditioners': ['softness', 'smell', 'shine'],
-    'Styling Gels': ['hold', 'texture', 'residue'],
-    'Lipsticks': ['color', 'finish', 'wear'],
-    'Mascaras': ['volume', 'brush', 'wear'],
-    'Foundations': ['coverage', 'shade', 'finish'],
-    'Perfumes': ['fragrance', 'bottle', 'longevity'],
-    'Body Mists': ['scent', 'spray', 'price'],
+# department -> its categories -> the features a category's reviews talk about
+_CATALOG = {
+    'Skin Care': {
+        'Face Creams': ('texture', 'moisture', 'scent'),
+        'Cleansers': ('foam', 'scent', 'gentleness'),
+        'Serums': ('absorption', 'glow', 'bottle'),
+        'Sunscreens': ('protection', 'finish', 'smell'),
+    },
+    'Hair Care': {
+        'Shampoos': ('lather', 'scent', 'volume'),
+        'Conditioners': ('softness', 'smell', 'shine'),
+        'Styling Gels': ('hold', 'texture', 'residue'),
+    },
+    'Makeup': {
+        'Lipsticks': ('color', 'finish', 'wear'),
+        'Mascaras': ('volume', 'brush', 'wear'),
+        'Foundations': ('coverage', 'shade', 'finish'),
+    },
+    'Fragrance': {
+        'Perfumes': ('fragrance', 'bottle', 'longevity'),
+        'Body Mists': ('scent', 'spray', 'price'),
+    },
 }
 _BRANDS = [
     'Aurora',
@@ -129,7 +132,7 @@ _CLOSINGS = {
 
 
 def _leaves() -> list[tuple[str, str]]:
-  return [(dept, leaf) for dept, leaves in _DEPARTMENTS.items() for leaf in leaves]
+  return [(dept, leaf) for dept, leaves in _CATALOG.items() for leaf in leaves]
 
 
 def _gzip_lines(path: str, lines: list[str]) -> None:
@@ -179,12 +182,12 @@ def generate_raw(out_dir: str, scale: float = 1.0, seed: int = 0) -> dict[str, i
     time = 1_300_000_000 + int(rng.integers(0, 30_000_000))
     for item in items:
       time += int(rng.integers(1, 60)) * 86_400
-      leaf = leaves[category[item]][1]
+      dept, leaf = leaves[category[item]]
       affinity = np.log(tastes[u, category[item]] * num_cats + 1e-3)
       rating = int(
           np.clip(np.rint(3.5 + 0.9 * affinity + quality[item] + rng.normal(0.0, 0.4)), 1, 5)
       )
-      features = _FEATURES[leaf]
+      features = _CATALOG[dept][leaf]
       feature = features[rng.integers(len(features))]
       adjective = _ADJECTIVES[rating][rng.integers(3)]
       sentence = f'the {feature} is {adjective}'
