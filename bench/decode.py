@@ -34,15 +34,18 @@ from typing import Any
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from flax import linen as nn  # noqa: E402
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(REPO, '..', 'shared', 'data', 'beauty')
 sys.path.insert(0, REPO)
 
+from p5jax import host_allocator  # noqa: E402
+
+host_allocator.tune()  # before jax starts its threads; see p5jax/host_allocator.py
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+from flax import linen as nn  # noqa: E402
 from matmul_peak import matmul_peak_gflops  # noqa: E402
 from xla_profile import format_breakdown, profile_breakdown  # noqa: E402
 
@@ -333,12 +336,14 @@ def main(argv=None) -> dict:
         compiled, (params, prompts(), constraint), calls=args.batches, trace_dir=args.profile_dir
     )
   result['loadavg_start'], result['loadavg_end'] = load_start, os.getloadavg()
+  result['host_allocator_tuned'] = host_allocator.tuned()
   print(
       f'model={args.model} items={len(items)} beams={args.beams} batch={args.batch} '
       f'input_len={args.input_len} mode={args.mode} score_mode={args.score_mode} '
       f'max_decode_len={dec_len}'
   )
   print(f'load average at start {load_start}, at end {result["loadavg_end"]}')
+  print(f'{host_allocator.describe()}, for both frameworks (one process)')
   print(f"trie: {trie.num_edges} edges, {result['trie_mb']:.1f} MB, built in {trie_s:.2f} s")
   print(f'compile: {compile_s:.1f} s')
   print(

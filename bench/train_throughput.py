@@ -26,13 +26,17 @@ import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
-import jax  # noqa: E402
-import numpy as np  # noqa: E402
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from p5jax import host_allocator  # noqa: E402
+
+host_allocator.tune()  # before jax starts its threads; see p5jax/host_allocator.py
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
 from matmul_peak import matmul_peak_gflops  # noqa: E402
+from xla_profile import format_breakdown, profile_breakdown  # noqa: E402
 
 from p5jax.training.optimizers import p5_adamw  # noqa: E402
 from p5jax.training.partitioning import Partitioner  # noqa: E402
@@ -362,7 +366,11 @@ def main() -> None:
   )
   p.add_argument('--activation_dtype', choices=('float32', 'bfloat16'), default='float32')
   p.add_argument('--reps', type=int, default=5, help='repetitions of the breakdown timings')
-  p.add_argument('--profile_dir', default=None, help='write a jax.profiler trace here')
+  p.add_argument(
+      '--profile_dir',
+      default=None,
+      help='trace the train step here and print its time by HLO op category',
+  )
   args = p.parse_args()
   if args.pack is None:
     args.pack = args.data == 'p5'
@@ -450,23 +458,29 @@ def main() -> None:
   rounds = max(1, min(args.rounds if args.hf_baseline else 1, len(timed)))
   ours, theirs = Clock(), Clock()
   examples = tokens = hf_examples = 0
-  if args.profile_dir:
-    jax.profiler.start_trace(args.profile_dir)
+  faults = 0
   for r in range(rounds):
+    faults -= resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     with ours:
       for b in timed[r * len(timed) // rounds : (r + 1) * len(timed) // rounds]:
         state, m = trainer.train_step(state, partitioner.shard_batch(b), rng)
         examples += real_examples(b)
         tokens += int(np.sum(b['decoder_loss_weights'] > 0))
       jax.block_until_ready(m)
+    faults += resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     if hf_step is not None:
       with theirs:
         for b in hf_batches[r * len(hf_batches) // rounds : (r + 1) * len(hf_batches) // rounds]:
           hf_step(b)
           hf_examples += len(b['labels'])
-  if args.profile_dir:
-    jax.profiler.stop_trace()
   step_s = ours.wall / len(timed)
+  profile = None
+  if args.profile_dir:
+    with partitioner.context():  # a step that does not donate, so one state serves each call
+      compiled = jax.jit(trainer._train_step_fn).lower(state, fixed, rng).compile()
+    profile = profile_breakdown(
+        compiled, (state, fixed, rng), calls=args.reps, trace_dir=args.profile_dir
+    )
 
   flops = train_matmul_flops(
       cfg, args.batch, first['encoder_input_tokens'].shape[1], args.target_len
@@ -499,6 +513,7 @@ def main() -> None:
       'backward_over_forward': (grad_s - fwd_s) / fwd_s,
       'optimizer_ms': 1e3 * (best['step'] - grad_s),
       'best_step_ms': 1e3 * best['step'],
+      'page_faults_per_step': faults / len(timed),
       'model_gflops_per_step': flops / 1e9,
       'xla_gflops_per_grad': xla_flops / 1e9,
       'achieved_gflops': flops / step_s / 1e9,
@@ -514,6 +529,7 @@ def main() -> None:
     out['speedup_vs_hf_cpu'] = out['examples_per_cpu_s'] / out['hf_torch_examples_per_cpu_s']
     out['rounds'] = rounds
   out['load_avg_start'], out['load_avg_end'] = load_start, load_average()
+  out['host_allocator_tuned'] = host_allocator.tuned()
   shape = f"{first['encoder_input_tokens'].shape[1]}/{first['decoder_target_tokens'].shape[1]}"
   print(
       f"p5jax train step, {args.model} model, {args.batch} rows of {shape}, data={args.data}"
@@ -528,6 +544,7 @@ def main() -> None:
       )
   )
   print(f"  load average (1 min): {out['load_avg_start']} at start, {out['load_avg_end']} at end")
+  print(f'  {host_allocator.describe()}, for both frameworks (one process)')
   print(
       f"  {out['examples_per_s']:.1f} examples/s ({out['examples_per_step']:.1f} per step), "
       f"{out['real_target_tokens_per_s']:,.0f} real target tokens/s, {out['steps_per_s']:.2f} "
@@ -546,7 +563,10 @@ def main() -> None:
       f"  {out['achieved_gflops']:.1f} GFLOP/s of model matmuls vs measured fp32 matmul peak "
       f"{peak:.1f} GFLOP/s: MFU {100 * out['mfu']:.1f}%"
   )
-  print(f'  peak memory {mem:.0f} MiB ({mem_kind})')
+  print(
+      f'  peak memory {mem:.0f} MiB ({mem_kind}); {out["page_faults_per_step"]:,.0f} minor page '
+      'faults per step'
+  )
   if hf_step is not None:
     what = (
         f'the same {hf_examples} examples, P5 collate, {args.hf_batch} per batch'
@@ -558,6 +578,10 @@ def main() -> None:
         f"{out['hf_torch_examples_per_s']:.1f} examples/s -> p5jax is "
         f"{out['speedup_vs_hf']:.2f}x (per CPU-second: {out['speedup_vs_hf_cpu']:.2f}x)"
     )
+  if profile is not None:
+    out['profile'] = profile
+    print('  the train step by HLO op category (jax.profiler trace, xla_profile.py):')
+    print('    ' + format_breakdown(profile).replace('\n', '\n    '))
   print(json.dumps(out))
 
 

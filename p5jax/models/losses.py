@@ -60,6 +60,16 @@ def _logits_grad(logits, is_target, log_z, cotangents, vocab, label_smoothing, z
   return grad
 
 
+def target_is_top(logits: jnp.ndarray, targets: jnp.ndarray) -> jnp.ndarray:
+  """Whether each position's target holds the highest logit: the accuracy metric (a tie counts
+  as a hit). It takes one max-reduce, which XLA can share with the log-sum-exp's, instead of
+  argmax's (value, index) reduce: XLA:CPU runs that variadic reduce over a 32k vocabulary far
+  slower, and it was a tenth of a small model's train step (bench/RESULTS.md §7)."""
+  logits = jax.lax.stop_gradient(logits)
+  target = jnp.take_along_axis(logits, targets[..., None], axis=-1)[..., 0]
+  return target >= jnp.max(logits, axis=-1)
+
+
 def _forward(logits, targets, label_smoothing, z_loss):
   vocab = logits.shape[-1]
   log_z = jax.nn.logsumexp(logits, axis=-1)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from p5jax.decoding import StepFn, beam_search
-from p5jax.models.losses import chunked_logits_cross_entropy, cross_entropy_terms
+from p5jax.models.losses import chunked_logits_cross_entropy, cross_entropy_terms, target_is_top
 from p5jax.models.network import Transformer
 
 Batch = Mapping[str, jnp.ndarray]
@@ -187,22 +187,21 @@ class EncoderDecoderModel:
       cross_ent, z_loss, target_lp, predicted = chunked_logits_cross_entropy(
           hidden, table, targets, self.loss_chunk_size, self.label_smoothing, self.z_loss
       )
+      hit = predicted == targets
     elif self.loss_positions:
       hidden, table = self._apply(params, batch, dropout_rng, return_hidden=True)
-      cross_ent, z_loss, target_lp, predicted = self._real_position_terms(
-          hidden, table, targets, weights
-      )
+      cross_ent, z_loss, target_lp, hit = self._real_position_terms(hidden, table, targets, weights)
     else:
       logits = self._apply(params, batch, dropout_rng)
       cross_ent, z_loss, target_lp = cross_entropy_terms(
           logits, targets, self.label_smoothing, self.z_loss
       )
-      predicted = jnp.argmax(logits, axis=-1)
+      hit = target_is_top(logits, targets)
     segments = batch.get('decoder_segment_ids')
     ce = self._normalise(cross_ent, weights, segments)
     zl = self._normalise(z_loss, weights, segments)
     num_tokens = jnp.sum(weights)
-    correct = (predicted == targets).astype(jnp.float32)
+    correct = hit.astype(jnp.float32)
     metrics = {
         'loss': ce + zl,
         'cross_ent_loss': ce,
@@ -216,7 +215,7 @@ class EncoderDecoderModel:
   def _real_position_terms(
       self, hidden: jnp.ndarray, table: jnp.ndarray, targets: jnp.ndarray, weights: jnp.ndarray
   ) -> tuple[jnp.ndarray, ...]:
-    """(cross-entropy, z-loss term, log p(target), argmax) per `[B, L]` position, with logits
+    """(cross-entropy, z-loss term, log p(target), target is top) per `[B, L]` position, with logits
     only for the positions of nonzero weight (`loss_positions` slots; zeros elsewhere)."""
     shape = targets.shape
     flat_h = hidden.reshape(-1, hidden.shape[-1])
@@ -229,7 +228,7 @@ class EncoderDecoderModel:
       logits = jnp.einsum('ne,ve->nv', h, table)
       return (
           *cross_entropy_terms(logits, t, self.label_smoothing, self.z_loss),
-          jnp.argmax(logits, axis=-1).astype(flat_t.dtype),
+          target_is_top(logits, t),
       )
 
     def gathered(flat_h):

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from p5jax.models.losses import chunked_logits_cross_entropy, cross_entropy_terms
+from p5jax.models.losses import chunked_logits_cross_entropy, cross_entropy_terms, target_is_top
 
 
 def _reference(logits, targets, smoothing, z_loss):
@@ -86,3 +86,15 @@ def test_chunked_logits_loss_matches_full_logits(smoothing, z_loss, chunk):
 def test_chunked_logits_loss_rejects_bad_chunk():
   with pytest.raises(ValueError, match='chunk_size'):
     chunked_logits_cross_entropy(jnp.zeros((2, 3)), jnp.zeros((5, 3)), jnp.zeros((2,), int), 0)
+
+
+def test_target_is_top_matches_argmax_and_counts_ties_as_hits():
+  logits = jax.random.normal(jax.random.key(3), (4, 5, 37))
+  targets = jax.random.randint(jax.random.key(4), (4, 5), 0, 37)
+  targets = targets.at[0].set(jnp.argmax(logits[0], axis=-1))  # some hits for sure
+  np.testing.assert_array_equal(
+      target_is_top(logits, targets), jnp.argmax(logits, axis=-1) == targets
+  )
+  tied = jnp.zeros((1, 4)).at[0, 1].set(1.0).at[0, 3].set(1.0)
+  assert bool(target_is_top(tied, jnp.array([3]))[0])  # argmax would say 1
+  assert not bool(target_is_top(tied, jnp.array([0]))[0])
