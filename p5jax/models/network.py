@@ -1,8 +1,8 @@
 """The T5 encoder-decoder (`Transformer`) with P5's whole-word embedding.
 
 `Transformer.__call__` keeps T5X's signature. For incremental decoding, `cross_kv` projects the
-encoder output once per user and `decode_step` runs one token through the decoder, reading and
-writing the `cache` collection.
+encoder output once per user and `Decoder.step` (through `Transformer.decoder`) runs one token
+through the decoder, reading and writing the `cache` collection.
 """
 
 from __future__ import annotations
@@ -105,6 +105,18 @@ class DecoderLayer(nn.Module):
     return nn.with_logical_constraint(x, ('batch', 'length', 'embed'))
 
 
+def _stack_parts(cfg: T5Config, layer: type[nn.Module], num_layers: int, bidirectional: bool):
+  """What an encoder or decoder stack holds besides its embeddings: the shared
+  relative-position bias, the layers, the final norm and the dropout. Called from `setup`, so
+  the parts take the attribute names (and checkpoint paths) they are assigned to."""
+  return (
+      RelativePositionBias(cfg, bidirectional=bidirectional),
+      [layer(cfg) for _ in range(num_layers)],
+      RMSNorm(cfg),
+      Dropout(cfg.dropout_rate),
+  )
+
+
 class Encoder(nn.Module):
   """Token (+ whole-word) embedding, dropout, T5 layers sharing one relative-position bias."""
 
@@ -114,10 +126,9 @@ class Encoder(nn.Module):
 
   def setup(self):
     cfg = self.config
-    self.relpos_bias = RelativePositionBias(cfg, bidirectional=True)
-    self.layers = [EncoderLayer(cfg) for _ in range(cfg.num_encoder_layers)]
-    self.encoder_norm = RMSNorm(cfg)
-    self.dropout = Dropout(cfg.dropout_rate)
+    self.relpos_bias, self.layers, self.encoder_norm, self.dropout = _stack_parts(
+        cfg, EncoderLayer, cfg.num_encoder_layers, bidirectional=True
+    )
     if cfg.whole_word_embedding:
       # N(0, 1) init, as PyTorch's nn.Embedding default that P5 used.
       self.word_embedder = Embed(cfg.max_words, cfg.emb_dim, cfg.dtype, axes=(None, 'embed'))
@@ -170,10 +181,9 @@ class Decoder(nn.Module):
 
   def setup(self):
     cfg = self.config
-    self.relpos_bias = RelativePositionBias(cfg, bidirectional=False)
-    self.layers = [DecoderLayer(cfg) for _ in range(cfg.num_decoder_layers)]
-    self.decoder_norm = RMSNorm(cfg)
-    self.dropout = Dropout(cfg.dropout_rate)
+    self.relpos_bias, self.layers, self.decoder_norm, self.dropout = _stack_parts(
+        cfg, DecoderLayer, cfg.num_decoder_layers, bidirectional=False
+    )
     self.decode_position = DecodePosition()
     if not cfg.logits_via_embedding:
       self.logits_dense = self.param(
@@ -381,20 +391,6 @@ class Transformer(nn.Module):
     )
 
   def cross_kv(self, encoded: jnp.ndarray) -> list[KV]:
-    """Per-decoder-layer cross-attention keys/values for `decode_step`, computed once per
+    """Per-decoder-layer cross-attention keys/values for `Decoder.step`, computed once per
     user."""
     return self.decoder.cross_kv(encoded, decode=True)
-
-  def decode_step(
-      self,
-      token_ids: jnp.ndarray,
-      cross_kv: Sequence[KV],
-      encoder_mask: jnp.ndarray,
-      *,
-      max_decode_len: int,
-      vocab_subset: jnp.ndarray | None = None,
-  ) -> jnp.ndarray:
-    """One incremental decode step; needs `mutable=['cache']` (see `Decoder.step`)."""
-    return self.decoder.step(
-        token_ids, cross_kv, encoder_mask, max_decode_len=max_decode_len, vocab_subset=vocab_subset
-    )

@@ -45,6 +45,12 @@ def token_log_likelihood(logits: jnp.ndarray, targets: jnp.ndarray) -> jnp.ndarr
   return cross_entropy_terms(logits, targets)[2]
 
 
+def _decoder_step(module: Transformer, *args, **kwargs) -> jnp.ndarray:
+  """`module.decoder.step` as an `apply` method: one cached decode step (needs
+  `mutable=['cache']`, see `Decoder.step`)."""
+  return module.decoder.step(*args, **kwargs)
+
+
 class EncoderDecoderModel:
   """Loss, scoring and decoding around a `Transformer` (T5X `EncoderDecoderModel` surface).
 
@@ -300,7 +306,7 @@ class EncoderDecoderModel:
           encoder_mask,
           max_decode_len=max_decode_len,
           vocab_subset=vocab_subset,
-          method=Transformer.decode_step,
+          method=_decoder_step,
           mutable=['cache'],
       )
       return logits.astype(jnp.float32), state['cache']
@@ -312,7 +318,7 @@ class EncoderDecoderModel:
           cross_kv,
           encoder_mask,
           max_decode_len=max_decode_len,
-          method=Transformer.decode_step,
+          method=_decoder_step,
           mutable=['cache'],
       )[1]['cache']
 
