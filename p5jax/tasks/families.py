@@ -123,6 +123,11 @@ def examples(
     if family == 'sequential':
       return sequential.examples(ctx, split, templates, epoch, users)
     return direct.examples(ctx, split, templates, epoch, users, train_per_user)
-  if family in REVIEW_FAMILIES:
-    return reviews.examples(ctx, family, split, templates, epoch, shard)
+  if family in REVIEW_FAMILIES:  # one example per record of the split
+    rows = reviews.records(ctx, family, split, templates)
+    built = (
+        reviews.record_example(ctx, family, split, templates, epoch, i, rows[i])
+        for i in range(shard[0], len(rows), shard[1])
+    )
+    return (e for e in built if e is not None)
   raise ValueError(f'unknown family {family!r}')

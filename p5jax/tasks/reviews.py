@@ -7,7 +7,7 @@ use reviews that have an explanation). In the corrected protocol, training drops
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -72,23 +72,6 @@ def slot_values(
   ):
     values['star_rating'] = sampling.noisy_rating(rng, rating)  # 4-x ratings stay integers
   return values
-
-
-def examples(
-    ctx: DatasetContext,
-    family: str,
-    split: str,
-    templates: Sequence[Template],
-    epoch: int,
-    shard: tuple[int, int] = (0, 1),
-) -> Iterator[dict]:
-  """One example per record of the split (records ``i % num_shards == index`` of ``shard``)."""
-  index, num_shards = shard
-  rows = records(ctx, family, split, templates)
-  for i in range(index, len(rows), num_shards):
-    example = record_example(ctx, family, split, templates, epoch, i, rows[i])
-    if example is not None:
-      yield example
 
 
 def record_example(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from p5jax import prompts
-from p5jax.tasks import reviews, sampling
+from p5jax.tasks import families, reviews, sampling
 
 AMAZON = prompts.templates('amazon')
 
@@ -13,21 +13,21 @@ def test_one_example_per_review_record(make_context):
   ctx = make_context('original')
   for family in ('rating', 'review'):
     seen = prompts.family_templates('amazon', family, seen=True)
-    out = list(reviews.examples(ctx, family, 'train', seen, 0))
+    out = list(families.examples(ctx, family, 'train', seen, 0))
     assert len(out) == len(ctx.dataset.reviews_in('train'))
-  exp = list(reviews.examples(ctx, 'explanation', 'test', (AMAZON['3-9'],), 0))
+  exp = list(families.examples(ctx, 'explanation', 'test', (AMAZON['3-9'],), 0))
   assert len(exp) == sum(1 for r in ctx.dataset.reviews_in('test') if r['explanation'])
 
 
 def test_training_ratings_are_noisy_eval_ratings_integers(make_context):
   ctx = make_context()
-  train = list(reviews.examples(ctx, 'rating', 'train', (AMAZON['1-1'],), 0))
+  train = list(families.examples(ctx, 'rating', 'train', (AMAZON['1-1'],), 0))
   assert any('.' in e['targets'] for e in train)
-  test = list(reviews.examples(ctx, 'rating', 'test', (AMAZON['1-1'],), 0))
+  test = list(families.examples(ctx, 'rating', 'test', (AMAZON['1-1'],), 0))
   assert [e['targets'] for e in test] == [
       str(int(r['rating'])) for r in ctx.dataset.reviews_in('test')
   ]
-  review = list(reviews.examples(ctx, 'review', 'train', (AMAZON['4-2'],), 0))
+  review = list(families.examples(ctx, 'review', 'train', (AMAZON['4-2'],), 0))
   assert all(e['targets'] in {'1', '2', '3', '4', '5'} for e in review)
 
 
@@ -44,7 +44,7 @@ def test_gaussian_rating_noise_matches_p5(rating, low, high):
 
 def test_rating_yes_no_prompt(make_context):
   ctx = make_context()
-  out = list(reviews.examples(ctx, 'rating', 'train', (AMAZON['1-3'],), 0))
+  out = list(families.examples(ctx, 'rating', 'train', (AMAZON['1-3'],), 0))
   rows = reviews.records(ctx, 'rating', 'train', (AMAZON['1-3'],))
   for e, r in zip(out, rows):
     stars = int(e['inputs'].split(' a ')[1].split('-star')[0])
@@ -58,14 +58,14 @@ def test_rating_yes_no_prompt(make_context):
 
 def test_explanation_with_rating_target_and_zero_shot(make_context):
   ctx = make_context()
-  e = next(reviews.examples(ctx, 'explanation', 'test', (AMAZON['3-7'],), 0))
+  e = next(families.examples(ctx, 'explanation', 'test', (AMAZON['3-7'],), 0))
   r = reviews.records(ctx, 'explanation', 'test', (AMAZON['3-7'],))[0]
   assert e['targets'] == f'{int(r["rating"])} , {r["explanation"]}'
   assert e['inputs'] == (
       f'Predict the star rating , then use {r["feature"]} as feature word to '
       f'generate user_{r["user"]} \'s purchase explanation for item_{r["item"]}'
   )
-  z = next(reviews.examples(ctx, 'zeroshot', 'test', (AMAZON['Z-1'],), 0))
+  z = next(families.examples(ctx, 'zeroshot', 'test', (AMAZON['Z-1'],), 0))
   r = ctx.dataset.reviews_in('test')[0]
   item = ctx.dataset.items[r['item']]
   assert z['inputs'] == (
