@@ -5,9 +5,8 @@ XLA:CPU allocates each execution's temporary buffer (hundreds of MB for a traini
 thread's arena and unmaps it on free, so every step faults in every page again: on a 2-core
 machine the kernel's page zeroing took as long as the step's own compute (bench/RESULTS.md §7).
 `tune()` sets glibc to keep one arena, never `mmap` large blocks and not trim freed memory, so
-the next step reuses the same pages. The process keeps its peak heap. The one arena is needed
-(a worker thread's own arena maps any block over 64 MB) and costs the decode loop some speed,
-its threads now sharing one lock; training gains far more (both in bench/RESULTS.md §7).
+the next step reuses the same pages. The process keeps its peak heap. The one arena is needed:
+a worker thread's own arena maps any block over 64 MB afresh.
 
 It has to run before any thread allocates (glibc fixes the arena limit then): the `p5jax`
 console scripts call it first, through `p5jax.launch`; a script or notebook calls it before
