@@ -67,8 +67,11 @@ class Embed(nn.Module):
     return jnp.take(self.embedding, ids, axis=0).astype(jnp.dtype(self.dtype))
 
   def attend(self, x: jnp.ndarray) -> jnp.ndarray:
-    """Logits over the whole table: `x @ embedding.T`."""
-    return jnp.einsum('...e,ve->...v', x, self.table())
+    """Logits over the whole table: `x @ embedding.T`, as one 2-D matmul over the flattened
+    positions (see `MlpBlock`: the embedding gradient then needs no transposed copy of the
+    `[tokens, vocab]` logits gradient)."""
+    flat = x.reshape(-1, x.shape[-1])
+    return jnp.einsum('ne,ve->nv', flat, self.table()).reshape(*x.shape[:-1], -1)
 
   def table(self) -> jnp.ndarray:
     """The `[vocab, embed]` table in the compute dtype (the tied output projection)."""
