@@ -232,17 +232,21 @@ class Decoder(nn.Module):
   def __call__(
       self,
       encoded: jnp.ndarray,
-      encoder_tokens: jnp.ndarray,
+      cross_mask: jnp.ndarray,
       decoder_input_tokens: jnp.ndarray,
       decoder_target_tokens: jnp.ndarray,
-      encoder_segment_ids: jnp.ndarray | None = None,
-      decoder_segment_ids: jnp.ndarray | None = None,
-      enable_dropout: bool = False,
-      return_hidden: bool = False,
+      decoder_segment_ids: jnp.ndarray | None,
+      *,
+      enable_dropout: bool,
+      return_hidden: bool,
   ) -> jnp.ndarray | tuple[jnp.ndarray, jnp.ndarray]:
     """Teacher-forced logits `[B, L_dec, vocab]`; with `return_hidden`, the output states
     `[B, L_dec, embed]` and the `[vocab, embed]` output table instead (for a loss that
-    never materialises the logits, `losses.chunked_logits_cross_entropy`)."""
+    never materialises the logits, `losses.chunked_logits_cross_entropy`).
+
+    `cross_mask [B, 1, L_dec or 1, L_enc]` says which encoder positions each decoder
+    position may attend to.
+    """
     deterministic = not enable_dropout
     length = decoder_input_tokens.shape[1]
     positions = jnp.arange(length)
@@ -251,7 +255,7 @@ class Decoder(nn.Module):
         decoder_target_tokens, decoder_segment_ids, decoder_segment_ids
     )
     self_bias = self.relpos_bias(positions, positions) + _mask_bias(self_mask)
-    cross_bias = _mask_bias(_key_mask(encoder_tokens, decoder_segment_ids, encoder_segment_ids))
+    cross_bias = _mask_bias(cross_mask)
     x = self.dropout(self.shared_embedding(decoder_input_tokens), deterministic=deterministic)
     for layer, kv in zip(self.layers, self.cross_kv(encoded)):
       x = layer(x, kv, self_bias, cross_bias, deterministic)
@@ -337,32 +341,6 @@ class Transformer(nn.Module):
     del encoder_positions
     return self.encoder(encoder_input_tokens, encoder_segment_ids, enable_dropout)
 
-  def decode(
-      self,
-      encoded: jnp.ndarray,
-      encoder_input_tokens: jnp.ndarray,
-      decoder_input_tokens: jnp.ndarray,
-      decoder_target_tokens: jnp.ndarray,
-      encoder_segment_ids: jnp.ndarray | None = None,
-      decoder_segment_ids: jnp.ndarray | None = None,
-      decoder_positions: jnp.ndarray | None = None,
-      enable_dropout: bool = False,
-      return_hidden: bool = False,
-  ):
-    """Teacher-forced decoder logits `[B, L_dec, vocab]` (see `Decoder` for
-    `return_hidden`)."""
-    del decoder_positions
-    return self.decoder(
-        encoded,
-        encoder_input_tokens,
-        decoder_input_tokens,
-        decoder_target_tokens,
-        encoder_segment_ids,
-        decoder_segment_ids,
-        enable_dropout,
-        return_hidden,
-    )
-
   def __call__(
       self,
       encoder_input_tokens: jnp.ndarray,
@@ -375,19 +353,21 @@ class Transformer(nn.Module):
       enable_dropout: bool = False,
       return_hidden: bool = False,
   ):
+    """Teacher-forced logits `[B, L_dec, vocab]` (see `Decoder` for `return_hidden`);
+    positions are implied by the segments."""
+    del decoder_positions
     encoded = self.encode(
         encoder_input_tokens, encoder_segment_ids, encoder_positions, enable_dropout
     )
-    return self.decode(
+    cross_mask = _key_mask(encoder_input_tokens, decoder_segment_ids, encoder_segment_ids)
+    return self.decoder(
         encoded,
-        encoder_input_tokens,
+        cross_mask,
         decoder_input_tokens,
         decoder_target_tokens,
-        encoder_segment_ids,
         decoder_segment_ids,
-        decoder_positions,
-        enable_dropout,
-        return_hidden,
+        enable_dropout=enable_dropout,
+        return_hidden=return_hidden,
     )
 
   def cross_kv(self, encoded: jnp.ndarray) -> list[KV]:
