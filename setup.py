@@ -55,7 +55,10 @@ setup(
             'p5jax.*',
         ]
     ),
-    package_data={'p5jax.gin_configs': ['*.gin', '*/*.gin', '*/*/*.gin']},
+    package_data={
+        'p5jax.gin_configs': ['*.gin', '*/*.gin', '*/*/*.gin'],
+        'p5jax.data': ['demo_vocabulary.json'],
+    },
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS,
     entry_points={

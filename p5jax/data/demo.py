@@ -29,6 +29,7 @@ import io
 import json
 import os
 import pickle
+from importlib import resources
 
 import numpy as np
 
@@ -41,94 +42,23 @@ TASTE_ALPHA = 0.05
 FOLLOW_PROB = 0.85
 SUCCESSOR_WEIGHTS = (0.6, 0.25, 0.15)
 
-# department -> its categories -> the features a category's reviews talk about
-_CATALOG = {
-    'Skin Care': {
-        'Face Creams': ('texture', 'moisture', 'scent'),
-        'Cleansers': ('foam', 'scent', 'gentleness'),
-        'Serums': ('absorption', 'glow', 'bottle'),
-        'Sunscreens': ('protection', 'finish', 'smell'),
-    },
-    'Hair Care': {
-        'Shampoos': ('lather', 'scent', 'volume'),
-        'Conditioners': ('softness', 'smell', 'shine'),
-        'Styling Gels': ('hold', 'texture', 'residue'),
-    },
-    'Makeup': {
-        'Lipsticks': ('color', 'finish', 'wear'),
-        'Mascaras': ('volume', 'brush', 'wear'),
-        'Foundations': ('coverage', 'shade', 'finish'),
-    },
-    'Fragrance': {
-        'Perfumes': ('fragrance', 'bottle', 'longevity'),
-        'Body Mists': ('scent', 'spray', 'price'),
-    },
-}
-_BRANDS = [
-    'Aurora',
-    'Belle',
-    'Cedar',
-    'Dahlia',
-    'Evergreen',
-    'Fable',
-    'Glow',
-    'Halo',
-    'Iris',
-    'Juniper',
-    'Kismet',
-    'Lumen',
-]
-_STYLES = [
-    'Classic',
-    'Daily',
-    'Gentle',
-    'Hydrating',
-    'Luxe',
-    'Natural',
-    'Pure',
-    'Radiant',
-    'Silky',
-    'Velvet',
-    'Fresh',
-    'Bold',
-]
-_FIRST = [
-    'Alice',
-    'Ben',
-    'Chloe',
-    'David',
-    'Emma',
-    'Felix',
-    'Grace',
-    'Hugo',
-    'Ivy',
-    'Jack',
-    'Kara',
-    'Liam',
-    'Mia',
-    'Noah',
-    'Olga',
-    'Paul',
-    'Quinn',
-    'Rosa',
-    'Sam',
-    'Tara',
-]
-_LAST = 'ABCDEFGHIJKLMNOPRSTW'
-_ADJECTIVES = {
-    5: ['amazing', 'excellent', 'perfect'],
-    4: ['great', 'lovely', 'nice'],
-    3: ['okay', 'decent', 'average'],
-    2: ['weak', 'disappointing', 'dull'],
-    1: ['terrible', 'awful', 'horrible'],
-}
-_CLOSINGS = {
-    5: 'I will definitely buy it again.',
-    4: 'I would recommend it.',
-    3: 'It does the job.',
-    2: 'I expected more.',
-    1: 'I would not buy it again.',
-}
+
+def _load_vocabulary() -> dict:
+  """The words the generator draws from (`demo_vocabulary.json`, shipped with the package):
+  department -> category -> the features its reviews talk about, title brands and styles,
+  reviewer names, and per-rating adjectives and closing sentences."""
+  text = resources.files('p5jax.data').joinpath('demo_vocabulary.json').read_text('utf-8')
+  words = json.loads(text)
+  for key in ('adjectives', 'closings'):
+    words[key] = {int(rating): value for rating, value in words[key].items()}
+  return words
+
+
+_WORDS = _load_vocabulary()
+_CATALOG = _WORDS['catalog']
+_BRANDS, _STYLES = _WORDS['brands'], _WORDS['styles']
+_FIRST, _LAST = _WORDS['first_names'], _WORDS['last_initials']
+_ADJECTIVES, _CLOSINGS = _WORDS['adjectives'], _WORDS['closings']
 
 
 def _leaves() -> list[tuple[str, str]]:

@@ -5,13 +5,14 @@ from p5jax.decoding.answer_sets import compile_answer_set
 from p5jax.decoding.beam_search import MODES, beam_search
 from p5jax.decoding.greedy import greedy_search
 from p5jax.decoding.step import StepFn
-from p5jax.decoding.trie import ItemTrie, compile_candidate_tries, compile_trie
+from p5jax.decoding.trie import ItemTrie, TrieLayout, compile_candidate_tries, compile_trie
 from p5jax.decoding.yes_no import rank_by_score, yes_probability
 
 __all__ = [
     'MODES',
     'ItemTrie',
     'StepFn',
+    'TrieLayout',
     'beam_search',
     'compile_answer_set',
     'compile_candidate_tries',

@@ -117,25 +117,38 @@ def _pad_csr(
   return child_start, child_token
 
 
+@dataclasses.dataclass(frozen=True)
+class TrieLayout:
+  """How a trie is laid out in arrays: what trades memory for speed, and what keeps batches
+  on one compiled beam search.
+
+  Attributes:
+    dense_threshold: nodes with more children than this get a dense ``[V]`` row.
+    min_fanout: lower bound on the static sparse width F (fewer recompilations).
+    pad_to_multiple: pad node and edge counts to a multiple (fewer recompilations).
+  """
+
+  dense_threshold: int = 1024
+  min_fanout: int = 1
+  pad_to_multiple: int = 1
+
+
 def _to_trie(
     child_start: np.ndarray,
     child_token: np.ndarray,
     roots: np.ndarray,
-    *,
     vocab_size: int,
-    dense_threshold: int,
-    min_fanout: int,
-    pad_to_multiple: int,
+    layout: TrieLayout,
 ) -> ItemTrie:
   """Attach dense rows for high fan-out nodes, pad, and convert to device arrays."""
   if child_token.size and child_token.max() >= vocab_size:
     raise ValueError(f'token id {int(child_token.max())} >= vocab_size={vocab_size}')
-  child_start, child_token = _pad_csr(child_start, child_token, pad_to_multiple)
+  child_start, child_token = _pad_csr(child_start, child_token, layout.pad_to_multiple)
   num_nodes = child_start.shape[0] - 1
   fanout = np.diff(child_start)
   if not (roots.size == 1 and roots[0] == 0):
     fanout[0] = 0  # node 0 of a forest is a super-root that beams never visit
-  dense_nodes = np.flatnonzero(fanout > dense_threshold)
+  dense_nodes = np.flatnonzero(fanout > layout.dense_threshold)
   dense_row = np.full(num_nodes if dense_nodes.size else 1, -1, np.int32)
   dense_row[dense_nodes] = np.arange(dense_nodes.size, dtype=np.int32)
   dense_child = np.full(
@@ -151,7 +164,7 @@ def _to_trie(
       roots=jnp.asarray(roots, jnp.int32),
       dense_row=jnp.asarray(dense_row),
       dense_child=jnp.asarray(dense_child),
-      max_fanout=max(int(fanout.max()), min_fanout, 1),
+      max_fanout=max(int(fanout.max()), layout.min_fanout, 1),
       vocab_size=int(vocab_size),
       has_dense=bool(dense_nodes.size),
   )
@@ -162,9 +175,7 @@ def compile_trie(
     *,
     vocab_size: int,
     eos_id: int = 1,
-    dense_threshold: int = 1024,
-    min_fanout: int = 1,
-    pad_to_multiple: int = 1,
+    layout: TrieLayout = TrieLayout(),
 ) -> ItemTrie:
   """One shared trie over all valid token sequences (all items, or a closed answer set).
 
@@ -172,22 +183,12 @@ def compile_trie(
       sequences: token id lists, each ending with ``eos_id``; duplicates are merged.
       vocab_size: size of the model's output vocabulary (for dense rows and checks).
       eos_id: end-of-sequence id that terminates every sequence.
-      dense_threshold: nodes with more children than this get a dense [V] row.
-      min_fanout: lower bound on the static sparse width F (fewer recompilations).
-      pad_to_multiple: pad node and edge counts to a multiple (fewer recompilations).
+      layout: dense rows and static widths, see ``TrieLayout``.
   """
   if not len(sequences):
     raise ValueError('compile_trie needs at least one sequence')
   start, token, _ = _build_csr(_pad_sequences(sequences, eos_id))
-  return _to_trie(
-      start,
-      token,
-      np.zeros(1, np.int64),
-      vocab_size=vocab_size,
-      dense_threshold=dense_threshold,
-      min_fanout=min_fanout,
-      pad_to_multiple=pad_to_multiple,
-  )
+  return _to_trie(start, token, np.zeros(1, np.int64), vocab_size, layout)
 
 
 def compile_candidate_tries(
@@ -195,16 +196,14 @@ def compile_candidate_tries(
     *,
     vocab_size: int,
     eos_id: int = 1,
-    dense_threshold: int = 1024,
-    min_fanout: int = 1,
-    pad_to_multiple: int = 256,
+    layout: TrieLayout = TrieLayout(pad_to_multiple=256),
 ) -> ItemTrie:
   """A forest with one small trie per example, built from each example's candidate list.
 
   ``candidates[b]`` lists example b's valid token sequences (e.g. its ~100 candidate items);
   an empty list gives a root with no children (all K beams of that example come back -inf).
-  Node and edge counts are padded to a multiple of ``pad_to_multiple`` so batches of similar
-  size share one compiled beam search. Other arguments as in ``compile_trie``.
+  Node and edge counts are padded to a multiple of ``layout.pad_to_multiple`` so batches of
+  similar size share one compiled beam search. Other arguments as in ``compile_trie``.
   """
   batch = len(candidates)
   if batch == 0:
@@ -220,15 +219,7 @@ def compile_candidate_tries(
   start, token, parent = _build_csr(seqs)
   token = np.where(parent == 0, 0, token)  # super-root edges carry example ids, not tokens
   roots = np.arange(1, batch + 1)  # the depth-1 nodes, in example order
-  return _to_trie(
-      start,
-      token,
-      roots,
-      vocab_size=vocab_size,
-      dense_threshold=dense_threshold,
-      min_fanout=min_fanout,
-      pad_to_multiple=pad_to_multiple,
-  )
+  return _to_trie(start, token, roots, vocab_size, layout)
 
 
 # --- Constraint protocol (pure functions over the trie; see docs/CONTRACTS.md §2) ------------

@@ -90,8 +90,7 @@ def candidate_constraint_fn(
         per_row,
         vocab_size=vocab_size,
         eos_id=eos_id,
-        min_fanout=max(width, 1),
-        pad_to_multiple=bound,
+        layout=decoding.TrieLayout(min_fanout=max(width, 1), pad_to_multiple=bound),
     )
 
   return build

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from p5jax.decoding import beam_search, compile_candidate_tries, compile_trie
+from p5jax.decoding import TrieLayout, beam_search, compile_candidate_tries, compile_trie
 from tests.decoding.fakes import ToyDecoder
 
 EOS, VOCAB, K, B, MAX_LEN = 1, 7, 5, 2, 5
@@ -60,7 +60,10 @@ def check(seqs, scores, valid_sets):
 )
 def test_shared_catalog_decodes_are_valid_and_distinct(items, seed, score_mode):
   trie = compile_trie(
-      sorted(items), vocab_size=VOCAB, eos_id=EOS, min_fanout=VOCAB, pad_to_multiple=64
+      sorted(items),
+      vocab_size=VOCAB,
+      eos_id=EOS,
+      layout=TrieLayout(min_fanout=VOCAB, pad_to_multiple=64),
   )
   seqs, scores = decode(random_cache(seed), trie, score_mode)
   check(seqs, scores, [items] * B)
@@ -73,7 +76,10 @@ def test_shared_catalog_decodes_are_valid_and_distinct(items, seed, score_mode):
 )
 def test_candidate_decodes_are_listed_candidates(cands, seed):
   forest = compile_candidate_tries(
-      [sorted(c) for c in cands], vocab_size=VOCAB, eos_id=EOS, min_fanout=VOCAB, pad_to_multiple=64
+      [sorted(c) for c in cands],
+      vocab_size=VOCAB,
+      eos_id=EOS,
+      layout=TrieLayout(min_fanout=VOCAB, pad_to_multiple=64),
   )
   seqs, scores = decode(random_cache(seed), forest, 'allowed')
   check(seqs, scores, cands)

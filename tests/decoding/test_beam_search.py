@@ -7,7 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from p5jax.decoding import beam_search, compile_candidate_tries, compile_trie, greedy_search
+from p5jax.decoding import (
+    TrieLayout,
+    beam_search,
+    compile_candidate_tries,
+    compile_trie,
+    greedy_search,
+)
 from p5jax.decoding.step import gather_beams, masked_log_softmax
 from tests.decoding.fakes import ToyDecoder, enumerate_unconstrained, score_sequences
 
@@ -117,7 +123,7 @@ def test_dense_root_path_matches_sparse_path():
   dec = ToyDecoder(vocab_size=12, seed=6)
   items = [[t, EOS] for t in range(2, 12)] + [[3, 5, EOS], [4, 4, EOS]]
   sparse = compile_trie(items, vocab_size=12, eos_id=EOS)
-  dense = compile_trie(items, vocab_size=12, eos_id=EOS, dense_threshold=4)
+  dense = compile_trie(items, vocab_size=12, eos_id=EOS, layout=TrieLayout(dense_threshold=4))
   assert dense.has_dense and not sparse.has_dense
   for mode in ('allowed', 'full'):
     a = run_beam(dec, 2, 6, 4, constraint=sparse, score_mode=mode)

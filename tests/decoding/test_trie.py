@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from p5jax.decoding import compile_candidate_tries, compile_trie
+from p5jax.decoding import TrieLayout, compile_candidate_tries, compile_trie
 from p5jax.decoding import trie as trie_lib
 
 EOS = 1
@@ -60,7 +60,9 @@ def walk(trie, tabs, ref, node_id, visited):
 @settings(max_examples=25, deadline=None)
 @given(catalog_strategy)
 def test_shared_trie_matches_reference(items):
-  trie = compile_trie(items, vocab_size=VOCAB, eos_id=EOS, min_fanout=VOCAB, pad_to_multiple=PAD)
+  trie = compile_trie(
+      items, vocab_size=VOCAB, eos_id=EOS, layout=TrieLayout(min_fanout=VOCAB, pad_to_multiple=PAD)
+  )
   visited = []
   walk(trie, tables(trie), reference_trie(items), 0, visited)
   assert (
@@ -74,7 +76,7 @@ def test_shared_trie_matches_reference(items):
 @given(st.lists(st.lists(seq_strategy, min_size=0, max_size=6), min_size=3, max_size=3))
 def test_candidate_forest_matches_reference_per_example(cands):
   forest = compile_candidate_tries(
-      cands, vocab_size=VOCAB, eos_id=EOS, min_fanout=VOCAB, pad_to_multiple=PAD
+      cands, vocab_size=VOCAB, eos_id=EOS, layout=TrieLayout(min_fanout=VOCAB, pad_to_multiple=PAD)
   )
   roots = np.asarray(trie_lib.init(forest, 2 * len(cands))).reshape(len(cands), 2)
   assert (roots[:, 0] == roots[:, 1]).all()
@@ -88,13 +90,15 @@ def test_dense_rows_match_reference():
   items = [[t, EOS] for t in range(2, VOCAB)] + [
       list(rng.integers(2, VOCAB, size=3)) + [EOS] for _ in range(15)
   ]
-  trie = compile_trie(items, vocab_size=VOCAB, eos_id=EOS, dense_threshold=3)
+  trie = compile_trie(items, vocab_size=VOCAB, eos_id=EOS, layout=TrieLayout(dense_threshold=3))
   assert trie.has_dense and int(trie.dense_row[0]) == 0
   walk(trie, tables(trie), reference_trie(items), 0, [])
 
 
 def test_dead_beams_allow_nothing():
-  trie = compile_trie([[2, EOS]], vocab_size=VOCAB, eos_id=EOS, dense_threshold=0)
+  trie = compile_trie(
+      [[2, EOS]], vocab_size=VOCAB, eos_id=EOS, layout=TrieLayout(dense_threshold=0)
+  )
   node = jnp.array([-1, 0])
   assert not np.asarray(trie_lib.allowed_mask(trie, node))[0].any()
   assert int(trie_lib.advance(trie, node, jnp.array([2, 2]))[0]) == -1
