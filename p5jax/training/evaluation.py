@@ -9,6 +9,7 @@ baseline). Metrics land in TensorBoard, in `<output_dir>/results.json` as
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from typing import Any
@@ -63,12 +64,26 @@ class _InputsToLongest:
     return self._converter(ds, lengths)
 
 
-class InferenceEvaluator:
-  """Runs every task of `cfg.mixture_or_task_name` that has metrics; returns scalars.
+@dataclasses.dataclass(frozen=True)
+class EvalSettings:
+  """What an evaluation does beyond decoding with defaults: the task collection's hooks and a
+  cap on its size (`evaluate` and `train` forward theirs to `InferenceEvaluator`).
 
-  `num_examples` (None: all) caps the queries per task (a task's `TaskDecoding.max_queries`
-  may cap it further); a query is `rows_per_query` examples.
+  Attributes:
+    task_decoding_params: `fn(task) -> TaskDecoding | None`, each task's decoding.
+    num_examples: caps the queries per task (None: all; a task's `TaskDecoding.max_queries`
+      may cap it further); a query is `rows_per_query` examples.
+    extra_rows: `fn(task, decoding, examples) -> {row: metrics}`, rows scored on the same
+      examples (e.g. a baseline).
   """
+
+  task_decoding_params: TaskDecodingParams | None = None
+  num_examples: int | None = None
+  extra_rows: ExtraRows | None = None
+
+
+class InferenceEvaluator:
+  """Runs every task of `cfg.mixture_or_task_name` that has metrics; returns scalars."""
 
   def __init__(
       self,
@@ -76,14 +91,13 @@ class InferenceEvaluator:
       model: Any,
       partitioner: Partitioner,
       log_dir: str | None = None,
-      task_decoding_params: TaskDecodingParams | None = None,
-      num_examples: int | None = None,
-      extra_rows: ExtraRows | None = None,
+      settings: EvalSettings = EvalSettings(),
   ):
     tasks = seqio.get_subtasks(resolve_task(cfg))
     self._cfg, self._model, self._partitioner = cfg, model, partitioner
-    self._extra_rows = extra_rows
-    hook = task_decoding_params or (lambda task: None)
+    self._extra_rows = settings.extra_rows
+    hook = settings.task_decoding_params or (lambda task: None)
+    num_examples = settings.num_examples
     loggers = (seqio.TensorBoardLogger, seqio.JSONLogger) if log_dir else ()
     self.evaluators: dict[str, seqio.Evaluator] = {}
     self.decodings: dict[str, TaskDecoding] = {}
@@ -192,9 +206,7 @@ def evaluate(
       model,
       partitioner,
       log_dir=output_dir,
-      task_decoding_params=task_decoding_params,
-      num_examples=num_examples,
-      extra_rows=extra_rows,
+      settings=EvalSettings(task_decoding_params, num_examples, extra_rows),
   )
   shapes = next(iter(evaluator.evaluators.values())).model_feature_shapes
   input_shapes = {

@@ -26,7 +26,7 @@ from p5jax.training.data import (
     resolve_task,
     resumable_batches,
 )
-from p5jax.training.evaluation import InferenceEvaluator, TaskDecodingParams
+from p5jax.training.evaluation import EvalSettings, InferenceEvaluator, TaskDecodingParams
 from p5jax.training.multihost import on_process_zero
 from p5jax.training.optimizers import Optimizer, p5_adamw
 from p5jax.training.partitioning import Partitioner
@@ -101,23 +101,23 @@ def train(
     *,
     model: Any,
     train_dataset_cfg: DatasetConfig,
-    model_dir: str,
-    total_steps: int,
-    partitioner: Partitioner | None = None,
-    optimizer: Optimizer | None = None,
     train_eval_dataset_cfg: DatasetConfig | None = None,
     infer_eval_dataset_cfg: DatasetConfig | None = None,
     checkpoint_cfg: ckpt_lib.CheckpointConfig | None = None,
-    eval_period: int | None = None,
+    partitioner: Partitioner | None = None,
+    optimizer: Optimizer | None = None,
+    model_dir: str,
+    total_steps: int,
     eval_steps: int = 20,
+    eval_period: int | None = None,
     stats_period: int = 100,
     random_seed: int | None = None,
-    num_microbatches: int = 1,
+    get_dataset_fn: Callable = get_dataset,
     run_eval_before_training: bool = False,
+    num_microbatches: int = 1,
     task_decoding_params: TaskDecodingParams | None = None,
     final_evaluation: Callable[[], Any] | None = None,
     preemption_check_every: int = DEFAULT_CHECK_EVERY,
-    get_dataset_fn: Callable = get_dataset,
     max_train_minutes: float | None = None,
 ) -> tuple[int, TrainState]:
   """Train `model` on `train_dataset_cfg` for `total_steps` optimizer steps.
@@ -138,6 +138,9 @@ def train(
   it runs out the run saves and finishes early (the final evaluation still runs), for bounded
   CPU recipes whose schedule is sized to the budget. `MODEL_DIR/train/summary.json` records
   the steps, examples, target tokens and training seconds of the run. Returns (step, state).
+
+  The arguments stand in `t5x.train`'s order; p5jax's own (`optimizer`, `num_microbatches`,
+  the hooks and budgets) follow their nearest T5X neighbour.
   """
   for cfg in (train_dataset_cfg, train_eval_dataset_cfg, infer_eval_dataset_cfg):
     if cfg is not None:
@@ -195,7 +198,7 @@ def train(
             model,
             partitioner,
             log_dir=paths.join(model_dir, 'inference_eval'),
-            task_decoding_params=task_decoding_params,
+            settings=EvalSettings(task_decoding_params),
         )
         if infer_eval_dataset_cfg is not None and eval_period
         else None,

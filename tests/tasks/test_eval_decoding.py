@@ -18,7 +18,7 @@ from p5jax.metrics.tables import format_blocks
 from p5jax.tasks.eval_decoding import p5_task_decoding
 from p5jax.tasks.popularity import popularity_rows
 from p5jax.training import DatasetConfig, Partitioner
-from p5jax.training.evaluation import InferenceEvaluator, write_results
+from p5jax.training.evaluation import EvalSettings, InferenceEvaluator, write_results
 
 NAME = 'evalp5'
 ALL_ITEMS, CANDIDATES = f'p5_{NAME}_sequential_2_1', f'p5_{NAME}_sequential_2_7'
@@ -89,9 +89,7 @@ def evaluator(registered, model, partitioner):
       cfg,
       model,
       partitioner,
-      task_decoding_params=hook,
-      num_examples=12,
-      extra_rows=popularity_rows,
+      settings=EvalSettings(task_decoding_params=hook, num_examples=12, extra_rows=popularity_rows),
   )
 
 
@@ -252,7 +250,8 @@ def test_p5_original_ranking_decodes_unconstrained(registered, model, partitione
       }
   }
   hook = functools.partial(p5_task_decoding, num_beams=BEAMS, settings=settings)
-  evaluator = InferenceEvaluator(cfg, model, partitioner, task_decoding_params=hook, num_examples=8)
+  settings = EvalSettings(task_decoding_params=hook, num_examples=8)
+  evaluator = InferenceEvaluator(cfg, model, partitioner, settings=settings)
   fns = evaluator._model_fns(ALL_ITEMS, jax.tree.map(lambda x: x.sharding, params))
   ds = evaluator.evaluators[ALL_ITEMS].cached_model_datasets[ALL_ITEMS]
   _, tokens, _ = fns._decode_all(params, ds)

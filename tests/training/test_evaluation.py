@@ -11,7 +11,7 @@ import pytest
 
 from p5jax.metrics.tables import format_blocks
 from p5jax.training import DatasetConfig, Partitioner
-from p5jax.training.evaluation import InferenceEvaluator
+from p5jax.training.evaluation import EvalSettings, InferenceEvaluator
 from p5jax.training.task_decoding import TaskDecoding
 from tests.training import seqio_fixtures
 from tests.training.fakes import FakeEncoderDecoderModel, TinySeq2Seq
@@ -40,15 +40,22 @@ def test_records_set_lengths_caps_and_extra_rows(task):
       cfg,
       model,
       partitioner,
-      task_decoding_params=lambda t: TaskDecoding(max_decode_len=3, input_length=50, max_queries=6),
-      num_examples=10,
-      extra_rows=extra,
+      settings=EvalSettings(
+          task_decoding_params=lambda t: TaskDecoding(
+              max_decode_len=3, input_length=50, max_queries=6
+          ),
+          num_examples=10,
+          extra_rows=extra,
+      ),
   )
   shapes = evaluator.evaluators[task].model_feature_shapes
   # an input cut above the longest input (12) pads to the longest; targets to the decode length
   assert shapes['decoder_input_tokens'][-1] == 3 and shapes['encoder_input_tokens'][-1] == 12
   cut = InferenceEvaluator(
-      cfg, model, partitioner, task_decoding_params=lambda t: TaskDecoding(input_length=5)
+      cfg,
+      model,
+      partitioner,
+      settings=EvalSettings(task_decoding_params=lambda t: TaskDecoding(input_length=5)),
   )
   assert cut.evaluators[task].model_feature_shapes['encoder_input_tokens'][-1] == 5
   boxed = model.get_initial_variables(jax.random.key(0), {k: (8, v[-1]) for k, v in shapes.items()})
