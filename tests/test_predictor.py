@@ -14,8 +14,9 @@ from flax import linen as nn
 
 from p5jax import Predictor
 from p5jax.data.pipeline import prepare
-from p5jax.models import EncoderDecoderModel, T5Config, Transformer
+from p5jax.models import EncoderDecoderModel, Transformer
 from p5jax.vocab import build_vocabulary
+from tests.models.fakes import TINY_T5, tiny_t5_config
 
 NAME = 'predictortest'
 CONFIG = """
@@ -29,15 +30,7 @@ models.EncoderDecoderModel.input_vocabulary = %VOCABULARY
 models.EncoderDecoderModel.output_vocabulary = %VOCABULARY
 VOCABULARY = @p5jax.tasks.from_gin.dataset_vocabulary()
 models.Transformer.config = @models.T5Config()
-models.T5Config.vocab_size = {vocab_size}
-models.T5Config.emb_dim = 16
-models.T5Config.num_heads = 2
-models.T5Config.head_dim = 8
-models.T5Config.mlp_dim = 32
-models.T5Config.num_encoder_layers = 1
-models.T5Config.num_decoder_layers = 1
-models.T5Config.dropout_rate = 0.0
-models.T5Config.whole_word_embedding = True
+{t5_bindings}
 PREPARED_DIR = '{prepared}'
 p5jax.tasks.from_gin.configured_dataset.name = '{name}'
 p5jax.tasks.from_gin.configured_dataset.prepared_dir = %PREPARED_DIR
@@ -63,20 +56,12 @@ def model_dir(tmp_path_factory):
   vocab_size = -(-vocab.vocab_size // 64) * 64
   run = root / 'run'
   run.mkdir()
+  sizes = {**TINY_T5, 'vocab_size': vocab_size, 'dropout_rate': 0.0, 'whole_word_embedding': True}
+  t5_bindings = '\n'.join(f'models.T5Config.{k} = {v!r}' for k, v in sizes.items())
   (run / 'config.gin').write_text(
-      CONFIG.format(vocab_size=vocab_size, prepared=prepared, name=NAME)
+      CONFIG.format(t5_bindings=t5_bindings, prepared=prepared, name=NAME)
   )
-  config = T5Config(
-      vocab_size=vocab_size,
-      emb_dim=16,
-      num_heads=2,
-      head_dim=8,
-      mlp_dim=32,
-      num_encoder_layers=1,
-      num_decoder_layers=1,
-      dropout_rate=0.0,
-      whole_word_embedding=True,
-  )
+  config = tiny_t5_config(**sizes)
   model = EncoderDecoderModel(Transformer(config), vocab, vocab)
   shapes = {k: (1, 8) for k in ('encoder_input_tokens', 'decoder_input_tokens')}
   shapes['decoder_target_tokens'] = (1, 8)

@@ -9,22 +9,14 @@ import pytest
 from flax import linen as nn
 
 from p5jax.decoding import beam_search, compile_trie
-from p5jax.models import EncoderDecoderModel, T5Config, Transformer
+from p5jax.models import EncoderDecoderModel, Transformer
+from tests.models.fakes import tiny_t5_config
 
 EOS, V = 1, 40
 
 
 def tiny_model():
-  cfg = T5Config(
-      vocab_size=V,
-      emb_dim=16,
-      num_heads=2,
-      head_dim=8,
-      mlp_dim=32,
-      num_encoder_layers=1,
-      num_decoder_layers=1,
-      dropout_rate=0.0,
-  )
+  cfg = tiny_t5_config(vocab_size=V, dropout_rate=0.0)
   model = EncoderDecoderModel(Transformer(cfg), decode_fn=beam_search)
   shapes = {
       'encoder_input_tokens': (1, 7),

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from p5jax.models import EncoderDecoderModel, T5Config, Transformer
+from tests.models.fakes import tiny_t5_config
 
 VOCAB = 40
 # Every third id starts a word; pad (0), eos (1) and unk (2) never do.
@@ -14,21 +15,19 @@ WORD_START_TABLE = np.array([i % 3 == 0 and i > 2 for i in range(VOCAB)])
 
 
 def tiny_config(**overrides) -> T5Config:
-  base = dict(
-      vocab_size=VOCAB,
-      emb_dim=16,
-      num_heads=2,
-      head_dim=8,
-      mlp_dim=24,
-      num_encoder_layers=2,
-      num_decoder_layers=2,
-      dropout_rate=0.0,
-      relative_attention_num_buckets=8,
-      relative_attention_max_distance=16,
-      whole_word_embedding=True,
-      max_words=16,
+  """`tiny_t5_config` with 2+2 layers, MLP 24, no dropout and P5's whole-word embedding."""
+  return tiny_t5_config(
+      **{
+          'vocab_size': VOCAB,
+          'mlp_dim': 24,
+          'num_encoder_layers': 2,
+          'num_decoder_layers': 2,
+          'dropout_rate': 0.0,
+          'whole_word_embedding': True,
+          'max_words': 16,
+          **overrides,
+      }
   )
-  return T5Config(**{**base, **overrides})
 
 
 def random_batch(seed: int = 0, batch: int = 3, enc_len: int = 9, dec_len: int = 6) -> dict:

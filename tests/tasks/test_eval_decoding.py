@@ -19,6 +19,7 @@ from p5jax.tasks.eval_decoding import p5_task_decoding
 from p5jax.tasks.popularity import popularity_rows
 from p5jax.training import DatasetConfig, Partitioner
 from p5jax.training.evaluation import EvalSettings, InferenceEvaluator, write_results
+from tests.models.fakes import tiny_t5_config
 
 NAME = 'evalp5'
 ALL_ITEMS, CANDIDATES = f'p5_{NAME}_sequential_2_1', f'p5_{NAME}_sequential_2_7'
@@ -59,18 +60,7 @@ def _index():
 @pytest.fixture(scope='module')
 def model(registered):
   vocab = _vocab()
-  config = models.T5Config.t5_v1_0(
-      vocab_size=vocab.vocab_size,
-      emb_dim=16,
-      num_heads=2,
-      head_dim=8,
-      mlp_dim=32,
-      num_encoder_layers=1,
-      num_decoder_layers=1,
-      dropout_rate=0.0,
-      relative_attention_num_buckets=8,
-      relative_attention_max_distance=16,
-  )
+  config = tiny_t5_config(vocab_size=vocab.vocab_size, dropout_rate=0.0)
   return models.EncoderDecoderModel(
       models.Transformer(config), vocab, vocab, decode_fn=decoding.beam_search
   )

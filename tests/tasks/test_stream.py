@@ -14,6 +14,7 @@ from p5jax.tasks import epochs
 from p5jax.tasks import stream as p5_stream
 from p5jax.training.data import DatasetConfig, get_dataset, resumable_batches
 from p5jax.training.partitioning import DataLayout
+from tests.models.fakes import tiny_t5_config
 from tests.tasks.fakes import make_dataset, write_prepared_dir
 from tests.training.fakes import tiny_t5
 
@@ -166,17 +167,7 @@ def test_training_resumes_bit_identically_on_the_p5_stream(dataset, tmp_path, mo
   )
 
   vocab_size = tasks.task_info(f'p5_{dataset}_sequential_train').context.vocabulary().vocab_size
-  t5_config = models.T5Config.t5_v1_0(
-      vocab_size=-(-vocab_size // 8) * 8,
-      emb_dim=16,
-      num_heads=2,
-      head_dim=8,
-      mlp_dim=32,
-      num_encoder_layers=1,
-      num_decoder_layers=1,
-      relative_attention_num_buckets=8,
-      relative_attention_max_distance=16,
-  )
+  t5_config = tiny_t5_config(vocab_size=-(-vocab_size // 8) * 8)
   vocab = seqio.PassThroughVocabulary(t5_config.vocab_size, eos_id=1)
   model = models.EncoderDecoderModel(models.Transformer(t5_config), vocab, vocab)
   cfg = DatasetConfig(

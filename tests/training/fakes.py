@@ -14,6 +14,8 @@ import numpy as np
 import optax
 import seqio
 
+from tests.models.fakes import tiny_t5_config
+
 
 def _param(module, name, init, shape, axes):
   return module.param(name, nn.with_logical_partitioning(init, axes), shape)
@@ -118,24 +120,6 @@ class FakeEncoderDecoderModel:
 
 
 ENC_LEN, DEC_LEN, VOCAB = 12, 6, 64
-
-
-def tiny_t5_config(**overrides):
-  """T5 1.0 (ReLU, tied + scaled output), 1+1 layers of width 16, vocab 64."""
-  from p5jax import models
-
-  base = dict(
-      vocab_size=VOCAB,
-      emb_dim=16,
-      num_heads=2,
-      head_dim=8,
-      mlp_dim=32,
-      num_encoder_layers=1,
-      num_decoder_layers=1,
-      relative_attention_num_buckets=8,
-      relative_attention_max_distance=16,
-  )
-  return models.T5Config.t5_v1_0(**{**base, **overrides})
 
 
 def tiny_t5(dropout_rate: float = 0.1):

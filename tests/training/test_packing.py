@@ -9,7 +9,7 @@ import seqio
 import tensorflow as tf
 
 from p5jax.training.packing import RowPacker, pad_rows
-from tests.training.fakes import tiny_t5_config
+from tests.models.fakes import tiny_t5_config
 
 LENGTHS = {'inputs': 16, 'targets': 8}
 
