@@ -47,33 +47,14 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from flax import linen as nn  # noqa: E402
 from matmul_peak import matmul_peak_gflops  # noqa: E402
+from model_sizes import SIZES, VOCAB_SIZE  # noqa: E402
 from xla_profile import format_breakdown, profile_breakdown  # noqa: E402
 
 from p5jax.decoding import beam_search, compile_trie  # noqa: E402
 from p5jax.models import EncoderDecoderModel, T5Config, Transformer  # noqa: E402
 
-VOCAB_SIZE = 32128
 EOS = 1
 DIGIT0 = 3  # token id of digit 0; digit d is DIGIT0 + d
-# P5 is T5 1.0: ReLU FFN, tied embeddings. tiny = the p5_tiny gin; small = t5-small.
-SIZES = {
-    'tiny': dict(
-        emb_dim=128,
-        mlp_dim=512,
-        num_heads=4,
-        head_dim=32,
-        num_encoder_layers=4,
-        num_decoder_layers=4,
-    ),
-    'small': dict(
-        emb_dim=512,
-        mlp_dim=2048,
-        num_heads=8,
-        head_dim=64,
-        num_encoder_layers=6,
-        num_decoder_layers=6,
-    ),
-}
 
 
 def digit_catalog(items: list[int]) -> list[list[int]]:

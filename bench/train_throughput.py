@@ -36,32 +36,12 @@ host_allocator.tune()  # before jax starts its threads; see p5jax/host_allocator
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from matmul_peak import matmul_peak_gflops  # noqa: E402
+from model_sizes import SIZES, VOCAB_SIZE  # noqa: E402
 from xla_profile import format_breakdown, profile_breakdown  # noqa: E402
 
 from p5jax.training.optimizers import p5_adamw  # noqa: E402
 from p5jax.training.partitioning import Partitioner  # noqa: E402
 from p5jax.training.trainer import Trainer  # noqa: E402
-
-VOCAB_SIZE = 32128
-# P5 is T5 1.0: ReLU FFN, tied embeddings. tiny = the p5_tiny gin; small = t5-small.
-SIZES = {
-    'tiny': dict(
-        emb_dim=128,
-        mlp_dim=512,
-        num_heads=4,
-        head_dim=32,
-        num_encoder_layers=4,
-        num_decoder_layers=4,
-    ),
-    'small': dict(
-        emb_dim=512,
-        mlp_dim=2048,
-        num_heads=8,
-        head_dim=64,
-        num_encoder_layers=6,
-        num_decoder_layers=6,
-    ),
-}
 
 
 def build_model(
