@@ -206,7 +206,11 @@ def evaluate(
       model,
       partitioner,
       log_dir=output_dir,
-      settings=EvalSettings(task_decoding_params, num_examples, extra_rows),
+      settings=EvalSettings(
+          task_decoding_params=task_decoding_params,
+          num_examples=num_examples,
+          extra_rows=extra_rows,
+      ),
   )
   shapes = next(iter(evaluator.evaluators.values())).model_feature_shapes
   input_shapes = {

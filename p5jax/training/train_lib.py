@@ -198,7 +198,7 @@ def train(
             model,
             partitioner,
             log_dir=paths.join(model_dir, 'inference_eval'),
-            settings=EvalSettings(task_decoding_params),
+            settings=EvalSettings(task_decoding_params=task_decoding_params),
         )
         if infer_eval_dataset_cfg is not None and eval_period
         else None,
